@@ -4,7 +4,26 @@
 noinst_LIBRARIES += kexec/libkexec.a
 kexec_libkexec_a_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(NETTLE_CFLAGS)
 kexec_libkexec_a_SOURCES = \
-	kexec/kexec.c
+	kexec/arch/x86_64/bootparams.c \
+	kexec/arch/x86_64/bootparams.h \
+	kexec/arch/x86_64/bzimage.c \
+	kexec/arch/x86_64/bzimage.h \
+	kexec/crashdump.c \
+	kexec/crashdump.h \
+	kexec/image.c \
+	kexec/image.h \
+	kexec/kexec.c \
+	kexec/load.c \
+	kexec/load.h \
+	kexec/memrange.c \
+	kexec/memrange.h \
+	kexec/options.c \
+	kexec/options.h \
+	kexec/platform.h \
+	kexec/sysview.c \
+	kexec/sysview.h \
+	kexec/util.c \
+	kexec/util.h
 nodist_kexec_libkexec_a_SOURCES = purgatory/purgatory-blob.c
 
 KEXEC_LIBS = kexec/libkexec.a $(ZLIB_LIBS) $(LZMA_LIBS) $(NETTLE_LIBS)

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The load path: read the files, choose the system call, build the
+ * kexec_load image (crash plan, placement, boot_params, purgatory) or hand
+ * the files to kexec_file_load, and turn the kernel's errors into advice.
+ * Nothing is loaded until every check has passed, so a failed load leaves
+ * the image the kernel already holds in place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86_64/bootparams.h"
+#include "arch/x86_64/bzimage.h"
+#include "crashdump.h"
+#include "image.h"
+#include "load.h"
+#include "purgatory.h"
+#include "sysview.h"
+#include "util.h"
+
+#define FOUR_GIB (1ULL << 32)
+#define CMDLINE_MAX 4096
+
+/* Everything one load owns, freed in one place. */
+struct load_ctx {
+	const struct load_request *req;
+	const struct platform *p;
+	struct buf kernel_file;
+	bool kernel_compressed;
+	struct buf initrd;
+	struct bzimage bz;
+	char cmdline[CMDLINE_MAX];
+	/* kexec_load only */
+	struct sysview sv;
+	bool have_sv;
+	struct range_list crash;
+	struct range_list ram;
+	struct range_list memmap;
+	struct buf elfcorehdr;
+	struct buf bootparams;
+	unsigned char *purgatory;
+	struct image img;
+};
+
+static void load_ctx_free(struct load_ctx *c)
+{
+	buf_free(&c->kernel_file);
+	buf_free(&c->initrd);
+	if (c->have_sv)
+		sysview_free(&c->sv);
+	ranges_free(&c->crash);
+	ranges_free(&c->ram);
+	ranges_free(&c->memmap);
+	buf_free(&c->elfcorehdr);
+	buf_free(&c->bootparams);
+	free(c->purgatory);
+	ranges_free(&c->img.free);
+}
+
+void filter_reused_cmdline(const char *in, char *out, size_t len)
+{
+	const char *p = in;
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " \t\n");
+		if (strncmp(p, "crashkernel=", 12) && strncmp(p, "BOOT_IMAGE=", 11) && o + n + 2 < len) {
+			if (o)
+				out[o++] = ' ';
+			memcpy(out + o, p, n);
+			o += n;
+			out[o] = '\0';
+		}
+		p += n;
+	}
+}
+
+static int build_cmdline(struct load_ctx *c)
+{
+	const struct load_request *req = c->req;
+	char base[CMDLINE_MAX] = "";
+
+	if (req->reuse_cmdline) {
+		char proc[CMDLINE_MAX];
+
+		if (sysview_cmdline(c->p->root, proc, sizeof(proc)))
+			return -1;
+		filter_reused_cmdline(proc, base, sizeof(base));
+	}
+	if (snprintf(c->cmdline, sizeof(c->cmdline), "%s%s%s", base,
+		     base[0] && req->append && req->append[0] ? " " : "",
+		     req->append ? req->append : "") >= (int)sizeof(c->cmdline))
+		return kx_error("the command line is longer than %d bytes", CMDLINE_MAX - 1);
+	return 0;
+}
+
+static int read_inputs(struct load_ctx *c)
+{
+	const struct load_request *req = c->req;
+
+	if (read_whole_file(req->kernel, true, &c->kernel_file, &c->kernel_compressed))
+		return -1;
+	if (bzimage_parse(req->kernel, c->kernel_file.data, c->kernel_file.len, &c->bz))
+		return -1;
+	if (req->initrd) {
+		if (read_whole_file(req->initrd, false, &c->initrd, NULL))
+			return -1;
+		if (!c->initrd.len)
+			return kx_error("initrd %s is empty", req->initrd);
+	}
+	return build_cmdline(c);
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM:
+		return "EPERM";
+	case ENOSYS:
+		return "ENOSYS";
+	case EINVAL:
+		return "EINVAL";
+	case ENOEXEC:
+		return "ENOEXEC";
+	case EBUSY:
+		return "EBUSY";
+	case ENOMEM:
+		return "ENOMEM";
+	case EKEYREJECTED:
+		return "EKEYREJECTED";
+	case EBADMSG:
+		return "EBADMSG";
+	case ENOKEY:
+		return "ENOKEY";
+	case ENODATA:
+		return "ENODATA";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	default:
+		return "error";
+	}
+}
+
+static bool is_signature_error(int e)
+{
+	return e == EKEYREJECTED || e == EBADMSG || e == ENOKEY || e == ENODATA ||
+	       e == EKEYEXPIRED || e == EKEYREVOKED;
+}
+
+/* Explain a failed system call; name is "kexec_load" or "kexec_file_load". */
+static int syscall_error(const struct load_ctx *c, const char *name, int e)
+{
+	char mode[64];
+
+	if (e == EPERM) {
+		sysview_lockdown(c->p->root, mode, sizeof(mode));
+		if (mode[0] && strcmp(mode, "none"))
+			return kx_error("%s: the kernel is locked down (lockdown=%s)%s", name, mode,
+					strcmp(name, "kexec_load") ?
+						": it accepts only a kernel signed with a trusted key" :
+						", which forbids kexec_load: use -s with a signed kernel");
+		return kx_error("%s: permission denied (EPERM): loading a kernel needs CAP_SYS_BOOT; run kexec as root",
+				name);
+	}
+	if (is_signature_error(e))
+		return kx_error("%s: the kernel rejected the signature of %s (%s): sign it with a key the kernel trusts",
+				name, c->req->kernel, errno_name(e));
+	if (e == EBUSY)
+		return kx_error("%s: a kexec image is in use or being loaded (EBUSY); try again", name);
+	if (e == ENOSYS)
+		return kx_error("%s: the running kernel does not provide this system call (ENOSYS)",
+				name);
+	if (e == EADDRNOTAVAIL || (e == ENOMEM && c->req->crash))
+		return kx_error("%s: the kernel refused the segments (%s): is the crash region reserved and large enough?",
+				name, errno_name(e));
+	return kx_error("%s failed: %s (%s)", name, strerror(e), errno_name(e));
+}
+
+/* kexec_file_load needs an fd of the raw bzImage: decompressed images go to a memfd. */
+static int kernel_fd(struct load_ctx *c)
+{
+	size_t done = 0;
+	int fd;
+
+	if (!c->kernel_compressed) {
+		fd = open(c->req->kernel, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kx_error("cannot open %s: %s", c->req->kernel, strerror(errno));
+		return fd;
+	}
+	fd = memfd_create("kexec-kernel", MFD_CLOEXEC);
+	if (fd < 0)
+		return kx_error("cannot create a memfd for the decompressed %s: %s", c->req->kernel,
+				strerror(errno));
+	while (done < c->kernel_file.len) {
+		ssize_t n = write(fd, c->kernel_file.data + done, c->kernel_file.len - done);
+
+		if (n <= 0) {
+			close(fd);
+			return kx_error("cannot write the decompressed %s to a memfd", c->req->kernel);
+		}
+		done += (size_t)n;
+	}
+	return fd;
+}
+
+/* Returns 0, or the positive errno of the failed call, or -1 for a local error. */
+static int load_with_file_syscall(struct load_ctx *c)
+{
+	const struct load_request *req = c->req;
+	unsigned long flags = 0;
+	int kfd, ifd = -1;
+	long ret;
+
+	if (req->crash)
+		flags |= KEXEC_FILE_ON_CRASH;
+	if (!req->initrd)
+		flags |= KEXEC_FILE_NO_INITRAMFS;
+	kx_debug("kexec_file_load: kernel %s%s, initrd %s, flags 0x%lx\n", req->kernel,
+		 c->kernel_compressed ? " (decompressed)" : "", req->initrd ? req->initrd : "none",
+		 flags);
+	kx_debug("command line: \"%s\"\n", c->cmdline);
+	if (req->hotplug)
+		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the elfcorehdr and updates it on hotplug itself\n");
+
+	kfd = kernel_fd(c);
+	if (kfd < 0)
+		return -1;
+	if (req->initrd) {
+		ifd = open(req->initrd, O_RDONLY | O_CLOEXEC);
+		if (ifd < 0) {
+			close(kfd);
+			return kx_error("cannot open %s: %s", req->initrd, strerror(errno));
+		}
+	}
+	ret = c->p->kexec_file_load(kfd, ifd, strlen(c->cmdline) + 1, c->cmdline, flags);
+	close(kfd);
+	if (ifd >= 0)
+		close(ifd);
+	return ret < 0 ? (int)-ret : 0;
+}
+
+static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, uint64_t align,
+			 uint64_t max, uint64_t *addr)
+{
+	const struct load_request *req = c->req;
+	uint64_t hi = req->mem_max ? req->mem_max + 1 : UINT64_MAX;
+	char a[32], b[32];
+	unsigned int i;
+
+	if (max < hi)
+		hi = max;
+	if (!image_place(&c->img, memsz, align, req->mem_min, hi, addr))
+		return 0;
+
+	kx_error("the crash region is too small: no room for the %s (%s, aligned to 0x%" PRIx64
+		 ") in %s reserved",
+		 what, fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align,
+		 fmt_size(ranges_total(&c->crash), b, sizeof(b)));
+	for (i = 0; i < c->crash.n; i++)
+		fprintf(stderr, "kexec:   crash region 0x%" PRIx64 "-0x%" PRIx64 "\n",
+			c->crash.r[i].start, c->crash.r[i].end - 1);
+	for (i = 0; i < c->img.nr_segments; i++)
+		fprintf(stderr, "kexec:   already placed: %s, %s\n", c->img.seg[i].name,
+			fmt_size(c->img.seg[i].memsz, a, sizeof(a)));
+	fprintf(stderr, "kexec:   reserve more memory with crashkernel= on the running kernel's command line\n");
+	return -1;
+}
+
+static int place_kernel(struct load_ctx *c, uint64_t *addr)
+{
+	const struct bzimage *bz = &c->bz;
+	uint64_t max = bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB;
+	uint64_t memsz = align_up(bz->init_size, PAGE_SIZE);
+
+	if (!bz->relocatable) {
+		if (image_place(&c->img, memsz, PAGE_SIZE, bz->pref_address,
+				bz->pref_address + memsz, addr) || *addr != bz->pref_address)
+			return kx_error("%s is not relocatable and its address 0x%" PRIx64
+					" is not free in the crash region",
+					c->req->kernel, bz->pref_address);
+		return 0;
+	}
+	if (!image_place(&c->img, memsz, bz->kernel_alignment, c->req->mem_min,
+			 c->req->mem_max ? c->req->mem_max + 1 : max, addr))
+		return 0;
+	return place_or_fail(c, "kernel", memsz, bz->min_alignment, max, addr);
+}
+
+static int check_hotplug_support(const struct load_ctx *c)
+{
+	const struct sysview *sv = &c->sv;
+
+	if (sv->elfcorehdr_size_state != SV_MISSING || sv->cpu_crash_hotplug)
+		return 0;
+	return kx_error("--hotplug: the running kernel cannot update the elfcorehdr on CPU or memory hotplug (%s/sys/kernel/crash_elfcorehdr_size and %s/sys/devices/system/cpu/crash_hotplug are missing; Linux 6.6 or later with CONFIG_CRASH_HOTPLUG is needed). Load without --hotplug and reload on hotplug events instead",
+			sv->root, sv->root);
+}
+
+static void print_memmap(const struct range_list *m)
+{
+	static const char *const names[] = { "?", "RAM", "reserved", "ACPI", "ACPI NVS" };
+	size_t i;
+
+	kx_debug("capture kernel memory map (e820): %zu entries\n", m->n);
+	for (i = 0; i < m->n; i++)
+		kx_debug("  0x%010" PRIx64 "-0x%010" PRIx64 " %s\n", m->r[i].start, m->r[i].end - 1,
+			 m->r[i].type < ARRAY_SIZE(names) ? names[m->r[i].type] : "?");
+}
+
+static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_addr)
+{
+	const struct load_request *req = c->req;
+	struct purgatory_params params;
+	uint64_t addr;
+	unsigned int i;
+
+	if (place_or_fail(c, "purgatory", purgatory_memsz, PAGE_SIZE, UINT64_MAX, &addr))
+		return -1;
+	c->purgatory = malloc(purgatory_blob_size);
+	if (!c->purgatory)
+		return kx_error("out of memory for purgatory");
+	memcpy(c->purgatory, purgatory_blob, purgatory_blob_size);
+
+	memset(&params, 0, sizeof(params));
+	params.magic = PURGATORY_MAGIC;
+	params.kernel_entry = kernel_entry;
+	params.boot_params = bp_addr;
+	if (req->console_serial) {
+		params.flags |= PURGATORY_SERIAL;
+		params.serial_port = req->serial_port;
+	}
+	if (image_digest(&c->img, &params))
+		return -1;
+	memcpy(c->purgatory + PURGATORY_PARAMS_OFFSET, &params, sizeof(params));
+	if (image_add_segment(&c->img, "purgatory", c->purgatory, purgatory_blob_size, addr,
+			      purgatory_memsz, false) < 0)
+		return -1;
+	c->img.entry = addr;
+
+	kx_debug("purgatory at 0x%" PRIx64 ": jumps to 0x%" PRIx64 " with boot_params 0x%" PRIx64
+		 "%s\n", addr, kernel_entry, bp_addr,
+		 req->console_serial ? ", reports on the serial port" : "");
+	kx_debug("digest covers %u ranges:", params.nr_ranges);
+	for (i = 0; i < params.nr_ranges; i++)
+		kx_debug(" 0x%" PRIx64 "+0x%" PRIx64, params.ranges[i].start, params.ranges[i].len);
+	kx_debug("\nsha256 ");
+	for (i = 0; i < PURGATORY_SHA256_SIZE; i++)
+		kx_debug("%02x", params.sha256[i]);
+	kx_debug("\n");
+	return 0;
+}
+
+static int sort_segments(struct image *img)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < img->nr_segments; i++)
+		for (j = i; j > 0 && img->seg[j - 1].mem > img->seg[j].mem; j--) {
+			struct segment t = img->seg[j];
+
+			img->seg[j] = img->seg[j - 1];
+			img->seg[j - 1] = t;
+		}
+	return 0;
+}
+
+/* Build the capture kernel image for kexec_load. */
+static int build_crash_image(struct load_ctx *c)
+{
+	const struct load_request *req = c->req;
+	const struct bzimage *bz = &c->bz;
+	uint64_t kernel_addr, initrd_addr = 0, hdr_addr, hdr_memsz, bp_addr, initrd_max;
+	struct elfcorehdr_size_request sreq;
+	enum elfcorehdr_size_source source;
+	struct boot_setup bs;
+	char cmdline[CMDLINE_MAX + 64], a[32];
+	size_t i;
+
+	if (sysview_read(&c->sv, c->p->root))
+		return -1;
+	c->have_sv = true;
+	if (req->hotplug && check_hotplug_support(c))
+		return -1;
+	if (crash_regions(&c->sv, &c->crash))
+		return -1;
+	if (!c->crash.n)
+		return kx_error("no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the running kernel with crashkernel=SIZE (for example crashkernel=256M)",
+				c->p->root);
+	for (i = 0; i < c->crash.n; i++) {
+		kx_debug("crash region 0x%010" PRIx64 "-0x%010" PRIx64 " (%s)\n", c->crash.r[i].start,
+			 c->crash.r[i].end - 1,
+			 fmt_size(c->crash.r[i].end - c->crash.r[i].start, a, sizeof(a)));
+		if (ranges_add(&c->img.free, align_up(c->crash.r[i].start, PAGE_SIZE),
+			       align_down(c->crash.r[i].end, PAGE_SIZE), MEM_RAM))
+			return -1;
+	}
+
+	/* The dump's header, sized before anything is placed. */
+	if (crash_ram_ranges(&c->sv, &c->crash, &c->ram) ||
+	    build_elfcorehdr(&c->sv, &c->ram, &c->elfcorehdr))
+		return -1;
+	sreq = (struct elfcorehdr_size_request){
+		.hotplug = req->hotplug,
+		.option_set = req->elfcorehdrsz_set,
+		.option = req->elfcorehdrsz,
+		.option_arg = req->elfcorehdrsz_arg,
+		.built = c->elfcorehdr.len,
+		.crash_size = ranges_total(&c->crash),
+	};
+	if (get_elfcorehdrsz(&c->sv, &sreq, &hdr_memsz, &source))
+		return -1;
+
+	if (place_kernel(c, &kernel_addr))
+		return -1;
+	if (image_add_segment(&c->img, "kernel", bz->payload, bz->payload_size, kernel_addr,
+			      bz->init_size, true) < 0)
+		return -1;
+
+	if (req->initrd) {
+		initrd_max = bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ?
+				     UINT64_MAX :
+				     (uint64_t)bz->initrd_addr_max + 1;
+		if (initrd_max > FOUR_GIB && !(bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G))
+			initrd_max = FOUR_GIB;
+		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max, &initrd_addr) ||
+		    image_add_segment(&c->img, "initrd", c->initrd.data, c->initrd.len,
+				      initrd_addr, c->initrd.len, true) < 0)
+			return -1;
+	}
+
+	if (place_or_fail(c, "elfcorehdr", hdr_memsz, PAGE_SIZE, UINT64_MAX, &hdr_addr) ||
+	    image_add_segment(&c->img, "elfcorehdr", c->elfcorehdr.data, c->elfcorehdr.len,
+			      hdr_addr, hdr_memsz, !req->hotplug) < 0)
+		return -1;
+	kx_debug("elfcorehdr at 0x%" PRIx64 ": bufsz 0x%zx memsz 0x%" PRIx64 " (%s), %zu CPU notes, %zu RAM ranges, %s\n",
+		 hdr_addr, c->elfcorehdr.len, hdr_memsz, elfcorehdr_size_source_name(source),
+		 c->sv.nr_notes, c->ram.n,
+		 req->hotplug ? "left out of the digest: the kernel rewrites it on hotplug (KEXEC_UPDATE_ELFCOREHDR)" :
+				"in the digest");
+
+	if (capture_memmap(&c->sv, &c->crash, hdr_addr, hdr_memsz, &c->memmap))
+		return -1;
+	print_memmap(&c->memmap);
+	snprintf(cmdline, sizeof(cmdline), "%s%selfcorehdr=0x%" PRIx64, c->cmdline,
+		 c->cmdline[0] ? " " : "", hdr_addr);
+	kx_debug("command line: \"%s\"\n", cmdline);
+
+	bs = (struct boot_setup){
+		.bz = bz,
+		.kernel_addr = kernel_addr,
+		.initrd_addr = initrd_addr,
+		.initrd_size = c->initrd.len,
+		.cmdline = cmdline,
+		.memmap = &c->memmap,
+		.acpi_rsdp = c->sv.acpi_rsdp,
+	};
+	if (place_or_fail(c, "boot_params", bootparams_size(&bs), PAGE_SIZE,
+			  bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB,
+			  &bp_addr) ||
+	    bootparams_build(&bs, bp_addr, &c->bootparams) ||
+	    image_add_segment(&c->img, "boot_params", c->bootparams.data, c->bootparams.len,
+			      bp_addr, c->bootparams.len, true) < 0)
+		return -1;
+
+	if (add_purgatory(c, kernel_addr + BZ_ENTRY64_OFFSET, bp_addr))
+		return -1;
+	return sort_segments(&c->img);
+}
+
+static unsigned long crash_flags(const struct load_request *req)
+{
+	unsigned long flags = KEXEC_ARCH_X86_64;
+
+	if (req->crash)
+		flags |= KEXEC_ON_CRASH;
+	if (req->crash && req->hotplug)
+		flags |= KEXEC_UPDATE_ELFCOREHDR;
+	return flags;
+}
+
+static int load_with_load_syscall(struct load_ctx *c)
+{
+	struct kexec_segment segs[KEXEC_MAX_SEGMENTS];
+	unsigned long flags = crash_flags(c->req);
+	unsigned int i;
+	long ret;
+
+	if (!c->req->crash)
+		return kx_error("-l with kexec_load (-c) is not supported by this loader yet; use -s (kexec_file_load)");
+	if (build_crash_image(c))
+		return -1;
+	image_print(&c->img);
+	kx_debug("kexec_load flags 0x%lx\n", flags);
+
+	for (i = 0; i < c->img.nr_segments; i++)
+		segs[i] = (struct kexec_segment){
+			.buf = c->img.seg[i].buf,
+			.bufsz = c->img.seg[i].bufsz,
+			.mem = (const void *)(uintptr_t)c->img.seg[i].mem,
+			.memsz = c->img.seg[i].memsz,
+		};
+	ret = c->p->kexec_load(c->img.entry, c->img.nr_segments, segs, flags);
+	return ret < 0 ? (int)-ret : 0;
+}
+
+/* kexec_file_load errors after which kexec_load may still work. */
+static bool file_load_may_fall_back(int e)
+{
+	return e == ENOSYS || e == ENOEXEC || e == EOPNOTSUPP || e == EINVAL;
+}
+
+int do_load(const struct load_request *req, const struct platform *p)
+{
+	struct load_ctx c = { .req = req, .p = p };
+	int e, ret = -1;
+
+	if ((req->hotplug || req->elfcorehdrsz_set) && !req->crash) {
+		kx_error("--hotplug and --elfcorehdrsz apply to a capture kernel (-p) only");
+		goto out;
+	}
+	if (read_inputs(&c))
+		goto out;
+
+	if (req->policy != SYSCALL_LOAD) {
+		e = load_with_file_syscall(&c);
+		if (e <= 0) {
+			ret = e;
+			goto out;
+		}
+		if (req->policy == SYSCALL_FILE || !file_load_may_fall_back(e)) {
+			syscall_error(&c, "kexec_file_load", e);
+			goto out;
+		}
+		kx_debug("kexec_file_load failed with %s; falling back to kexec_load\n",
+			 errno_name(e));
+	}
+	e = load_with_load_syscall(&c);
+	if (e > 0)
+		syscall_error(&c, "kexec_load", e);
+	else
+		ret = e;
+out:
+	load_ctx_free(&c);
+	return ret;
+}
+
+int do_unload(const struct load_request *req, const struct platform *p)
+{
+	struct load_ctx c = { .req = req, .p = p };
+	long ret;
+
+	if (req->policy != SYSCALL_LOAD) {
+		ret = p->kexec_file_load(-1, -1, 0, NULL,
+					 KEXEC_FILE_UNLOAD | (req->crash ? KEXEC_FILE_ON_CRASH : 0));
+		if (!ret)
+			return 0;
+		if (req->policy == SYSCALL_FILE || !file_load_may_fall_back((int)-ret))
+			return syscall_error(&c, "kexec_file_load", (int)-ret);
+	}
+	ret = p->kexec_load(0, 0, NULL, crash_flags(req) & ~KEXEC_UPDATE_ELFCOREHDR);
+	if (ret)
+		return syscall_error(&c, "kexec_load", (int)-ret);
+	return 0;
+}
+
+int do_status(const struct load_request *req, const struct platform *p)
+{
+	int loaded = sysview_kexec_loaded(p->root, req->crash);
+
+	if (loaded < 0) {
+		kx_error("cannot read %s/sys/kernel/%s", p->root,
+			 req->crash ? "kexec_crash_loaded" : "kexec_loaded");
+		return 2;
+	}
+	return loaded;
+}
+
+int do_exec(const struct load_request *req, const struct platform *p)
+{
+	struct load_ctx c = { .req = req, .p = p };
+	long ret;
+
+	if (!req->force && sysview_kexec_loaded(p->root, false) == 0)
+		return kx_error("no kernel is loaded: load one with -l first");
+	if (!req->no_sync)
+		sync();
+	ret = p->reboot_kexec();
+	if (ret)
+		return syscall_error(&c, "reboot(LINUX_REBOOT_CMD_KEXEC)", (int)-ret);
+	return 0;
+}
