@@ -1,0 +1,486 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Kdump scenarios in a QEMU guest, shared by the pytest tests and tests/vm/demo.
+
+A scenario boots the first kernel, optionally loads a capture kernel with a
+command, runs steps (hotplug) after the load, panics the guest and collects
+what the capture kernel's /proc/vmcore holds. run_scenario() returns a
+Result with everything a test compares; nothing here asserts.
+
+Environment:
+  KEXEC_BUILDDIR   build directory holding kexec/kexec-static (default ./_build)
+  KEXEC_VM_OUT     where run logs go (default tests/vm/out/)
+  KEXEC_VM_CACHE, KEXEC_VM_KERNEL, KEXEC_VM_MIRROR   see tests/vm/fetch-kernel
+  KEXEC_VM_TIMEOUT_SCALE, KEXEC_VM_QEMU, KEXEC_VM_QEMU_DEBUG   see qemu.py
+"""
+
+import importlib.machinery
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+import initramfs
+import qemu
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+# The capture kernel's command line; the loader adds elfcorehdr= itself.
+CAPTURE_APPEND = "console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1"
+GUEST_KERNEL = "/boot/vmlinuz"
+GUEST_INITRD = "/boot/initrd.img"
+KERNEL_TEXT_BASE = 0xffffffff80000000
+DIMM_BASE = 0x100000000
+LOW_MEM_END = 0x100000
+
+BOOT_TIMEOUT = 120
+LOAD_TIMEOUT = 180
+CAPTURE_TIMEOUT = 240
+
+
+class SetupError(Exception):
+    """Something the VM tests need is missing: a test fails with this message."""
+
+
+# -- what the tests need on the host ---------------------------------------
+
+def _fetch_module():
+    path = os.path.join(HERE, "fetch-kernel")
+    loader = importlib.machinery.SourceFileLoader("fetch_kernel", path)
+    spec = importlib.util.spec_from_loader("fetch_kernel", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def kernel():
+    """The cached guest kernel, fetched on first use."""
+    fetch = _fetch_module()
+    try:
+        return fetch.fetch()
+    except fetch.FetchError as e:
+        raise SetupError("the VM test kernel %s is not cached and cannot be fetched: %s "
+                         "(run tests/vm/fetch-kernel, or set KEXEC_VM_KERNEL to a vmlinuz; "
+                         "KEXEC_SKIP_VM=1 skips the VM tests)" % (fetch.PACKAGE, e))
+
+
+def builddir():
+    return os.path.abspath(os.environ.get("KEXEC_BUILDDIR") or os.path.join(TOP, "_build"))
+
+
+def kexec_static():
+    path = os.path.join(builddir(), "kexec", "kexec-static")
+    if not os.path.isfile(path):
+        raise SetupError("%s does not exist: build the loader (./bootstrap && mkdir -p _build && "
+                         "cd _build && ../configure && make) and point KEXEC_BUILDDIR at the "
+                         "build directory; KEXEC_SKIP_VM=1 skips the VM tests" % path)
+    return path
+
+
+def out_root():
+    return os.path.abspath(os.environ.get("KEXEC_VM_OUT") or os.path.join(HERE, "out"))
+
+
+def new_run_dir(label="run"):
+    """A fresh directory for one session's logs; out/latest points at it."""
+    root = out_root()
+    os.makedirs(root, exist_ok=True)
+    path = os.path.join(root, "%s-%s-%d" % (label, time.strftime("%Y%m%d-%H%M%S"), os.getpid()))
+    os.makedirs(path)
+    latest = os.path.join(root, "latest")
+    try:
+        if os.path.islink(latest):
+            os.unlink(latest)
+        os.symlink(os.path.basename(path), latest)
+    except OSError:
+        pass
+    return path
+
+
+def build_static(source, outdir):
+    out = os.path.join(outdir, os.path.splitext(os.path.basename(source))[0])
+    cmd = ["gcc", "-static", "-O2", "-Wall", "-Wextra", "-std=gnu11", "-o", out, source]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+    if proc.returncode != 0:
+        raise SetupError("building %s failed (static glibc: apt-get install gcc libc6-dev):\n%s"
+                         % (source, proc.stdout))
+    return out
+
+
+@dataclass
+class Images:
+    kernel: str
+    initrd: str
+    kexec: str = None
+
+
+def prepare(outdir, with_kexec=True, udev=False):
+    """Kernel and first-kernel initramfs; with_kexec puts the loader under test in it."""
+    kexec = kexec_static() if with_kexec else None
+    vmlinuz = kernel()
+    bindir = os.path.join(outdir, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    vmcore_info = build_static(os.path.join(HERE, "vmcore-info.c"), bindir)
+    file_load = build_static(os.path.join(HERE, "crash-file-load.c"), bindir)
+    name = "initramfs" + ("-kexec" if kexec else "") + ("-udev" if udev else "")
+    try:
+        first = initramfs.build(os.path.join(outdir, name), vmlinuz, vmcore_info, kexec,
+                                [file_load], udev=udev)
+    except initramfs.InitramfsError as e:
+        raise SetupError(str(e))
+    return Images(vmlinuz, first, kexec)
+
+
+# -- what a dump holds -----------------------------------------------------
+
+def _fields(words):
+    out = {}
+    for w in words:
+        if "=" in w:
+            k, v = w.split("=", 1)
+            out[k] = int(v, 16) if v.startswith("0x") else v
+    return out
+
+
+@dataclass
+class Dump:
+    """vmcore-info's report on the capture kernel's /proc/vmcore."""
+    notes: list = field(default_factory=list)      # (name, type, fields)
+    loads: list = field(default_factory=list)      # dicts: paddr memsz vaddr filesz offset
+    summary: dict = field(default_factory=dict)
+    status: int = None
+    cmdline: str = ""
+
+    @classmethod
+    def parse(cls, lines):
+        dump = cls()
+        for line in lines:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "note" and len(words) >= 3:
+                dump.notes.append((words[1], words[2], _fields(words[3:])))
+            elif words[0] == "load":
+                dump.loads.append(_fields(words[1:]))
+            elif words[0] == "summary":
+                dump.summary = _fields(words[1:])
+            elif words[0] == "cmdline":
+                dump.cmdline = line.split(" ", 1)[1] if " " in line else ""
+            elif words[0] == "@@VMCORE" and len(words) > 1:
+                dump.status = int(words[1].split("=")[1])
+        return dump
+
+    @property
+    def prstatus(self):
+        return [n for n in self.notes if n[0] == "CORE" and n[1] == "NT_PRSTATUS"]
+
+    @property
+    def vmcoreinfo(self):
+        return [n for n in self.notes if n[0] == "VMCOREINFO"]
+
+    @property
+    def ram_ranges(self):
+        """(start, end) of the RAM PT_LOADs, end exclusive, sorted and merged."""
+        return merge([(l["paddr"], l["paddr"] + l["memsz"]) for l in self.loads
+                      if l["vaddr"] < KERNEL_TEXT_BASE])
+
+    @property
+    def kernel_text_loads(self):
+        return [l for l in self.loads if l["vaddr"] >= KERNEL_TEXT_BASE]
+
+
+def merge(ranges):
+    out = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def subtract(ranges, holes):
+    out = []
+    for start, end in ranges:
+        pieces = [(start, end)]
+        for hs, he in holes:
+            pieces = [p for s, e in pieces
+                      for p in ((s, min(e, hs)), (max(s, he), e)) if p[0] < p[1]]
+        out.extend(pieces)
+    return merge(out)
+
+
+def parse_iomem(text):
+    """Top-level System RAM ranges and all Crash kernel ranges, end exclusive."""
+    ram, crash = [], []
+    for line in text.splitlines():
+        m = re.match(r"^(\s*)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line)
+        if not m:
+            continue
+        rng = (int(m.group(2), 16), int(m.group(3), 16) + 1)
+        if m.group(4) == "System RAM" and not m.group(1):
+            ram.append(rng)
+        elif m.group(4) == "Crash kernel":
+            crash.append(rng)
+    return merge(ram), merge(crash)
+
+
+def fmt_ranges(ranges):
+    return ", ".join("0x%x-0x%x" % (s, e - 1) for s, e in ranges) or "none"
+
+
+# -- scenarios -------------------------------------------------------------
+
+def kexec_command(syscall, hotplug=False, append=CAPTURE_APPEND, extra=()):
+    """The loader under test loading the capture kernel: syscall is '-c' or '-s'."""
+    args = ["kexec", "-p", syscall] + (["--hotplug"] if hotplug else []) + list(extra)
+    args += [GUEST_KERNEL, "--initrd=" + GUEST_INITRD, "--append=" + append]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def reference_command(append=CAPTURE_APPEND):
+    """The kernel's own kexec_file_load through tests/vm/crash-file-load."""
+    return " ".join(shlex.quote(a) for a in ("crash-file-load", GUEST_KERNEL, GUEST_INITRD,
+                                             append))
+
+
+@dataclass
+class Scenario:
+    name: str
+    load: str = None            # guest command that loads the capture kernel, None: no load
+    needs_kexec: bool = True    # the loader under test must be in the initramfs
+    steps: tuple = ()           # callables (guest, result) run after the load
+    append_extra: str = ""      # added to the first kernel's command line
+    qemu_args: tuple = ()
+    udev: bool = False
+    describe: str = ""
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    logdir: str
+    ram: list = field(default_factory=list)          # first kernel's System RAM at boot
+    crash_regions: list = field(default_factory=list)
+    ram_at_crash: list = field(default_factory=list)  # System RAM just before the panic
+    cpus_online_at_crash: str = ""
+    kallsyms: dict = field(default_factory=dict)
+    load_status: int = None
+    load_output: list = field(default_factory=list)
+    sysfs: dict = field(default_factory=dict)      # after the load (and the steps)
+    captured: bool = False
+    capture_lines: list = field(default_factory=list)
+    dump: Dump = None
+    qemu_status: int = None
+    timings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)      # what happened, for the reader
+
+    def serial_log(self):
+        return os.path.join(self.logdir, "serial.log")
+
+    def console_excerpt(self, pattern=r"(?i)panic|crash|kexec|purgatory|elfcorehdr|Linux version"
+                        r"|Command line|error|fail|BUG|RIP", limit=60):
+        try:
+            with open(os.path.join(self.logdir, "console.log"), errors="replace") as f:
+                lines = [l.rstrip() for l in f if re.search(pattern, l)]
+        except OSError:
+            return ""
+        return "\n".join(lines[-limit:])
+
+    def expected_ram(self):
+        """What /proc/vmcore must cover: RAM at the panic less the crash regions
+        and less the first MiB, which the kernel's own kexec_file_load leaves
+        out of the elfcorehdr on x86 (the reference these tests follow)."""
+        return subtract(self.ram_at_crash or self.ram, self.crash_regions + [(0, LOW_MEM_END)])
+
+    def console_lines(self):
+        try:
+            with open(os.path.join(self.logdir, "console.log"), errors="replace") as f:
+                return [l.rstrip("\r\n") for l in f]
+        except OSError:
+            return []
+
+    def panicked(self):
+        """The first kernel printed its panic line, with 'Kdump: loaded' or not."""
+        for line in self.console_lines():
+            if "Kernel panic - not syncing" in line:
+                return True
+        return False
+
+    def capture_kernel_started(self):
+        """A second kernel printed its banner after the panic."""
+        seen_panic = False
+        for line in self.console_lines():
+            if "Kernel panic - not syncing" in line:
+                seen_panic = True
+            elif seen_panic and "Linux version" in line:
+                return True
+        return False
+
+
+SYSFS_AFTER_LOAD = (
+    "/sys/kernel/kexec_crash_loaded",
+    "/sys/kernel/kexec_crash_size",
+    "/sys/devices/system/cpu/crash_hotplug",
+    "/sys/devices/system/memory/crash_hotplug",
+)
+
+
+def _record_state(guest, result):
+    result.ram, result.crash_regions = parse_iomem("\n".join(guest.run("cat /proc/iomem")[1]))
+    for line in guest.run("grep -E ' (_text|_stext|_end)$' /proc/kallsyms", check=False)[1]:
+        words = line.split()
+        if len(words) == 3:
+            result.kallsyms[words[2]] = int(words[0], 16)
+
+
+def run_scenario(images, scenario, logdir, log=None):
+    """Boot, load, run the steps, panic and read the dump; never raises on a
+    missing capture (the Result says what happened), only on a guest that
+    stops answering."""
+    say = log or (lambda msg: None)
+    result = Result(scenario, logdir)
+    t0 = time.monotonic()
+    append = qemu.BASE_APPEND + (" " + scenario.append_extra if scenario.append_extra else "")
+    with qemu.Guest(images.kernel, images.initrd, logdir, append=append,
+                    extra_args=scenario.qemu_args, name=scenario.name) as guest:
+        say("booting the first kernel (log: %s)" % result.serial_log())
+        guest.wait_ready("first", BOOT_TIMEOUT)
+        result.timings["boot"] = time.monotonic() - t0
+        _record_state(guest, result)
+        say("first kernel up after %.1fs; System RAM %s; crash region %s"
+            % (result.timings["boot"], fmt_ranges(result.ram), fmt_ranges(result.crash_regions)))
+
+        if scenario.load:
+            say("loading: %s" % scenario.load)
+            t = time.monotonic()
+            result.load_status, result.load_output = guest.run(
+                scenario.load + " 2>&1", LOAD_TIMEOUT, check=False)
+            result.timings["load"] = time.monotonic() - t
+            for line in result.load_output:
+                say("  | " + line)
+            say("load exit status %d after %.1fs" % (result.load_status, result.timings["load"]))
+
+        for step in scenario.steps:
+            say("step: %s" % (step.__doc__ or step.__name__).strip().splitlines()[0])
+            step(guest, result)
+
+        for path in SYSFS_AFTER_LOAD:
+            result.sysfs[path] = guest.read(path)
+        result.ram_at_crash = parse_iomem("\n".join(guest.run("cat /proc/iomem")[1]))[0]
+        result.cpus_online_at_crash = guest.read("/sys/devices/system/cpu/online")
+        say("kexec_crash_loaded=%s cpu/crash_hotplug=%s memory/crash_hotplug=%s"
+            % (result.sysfs["/sys/kernel/kexec_crash_loaded"],
+               result.sysfs["/sys/devices/system/cpu/crash_hotplug"],
+               result.sysfs["/sys/devices/system/memory/crash_hotplug"]))
+
+        if scenario.load and result.load_status != 0:
+            result.notes.append("the load failed, so the guest was not crashed")
+            result.timings["total"] = time.monotonic() - t0
+            return result
+
+        say("panicking the guest: echo c > /proc/sysrq-trigger")
+        t = time.monotonic()
+        guest.send("echo c > /proc/sysrq-trigger")
+        m = guest.control.wait(r"^@@READY capture$", qemu.scaled(CAPTURE_TIMEOUT))
+        if m:
+            result.timings["capture_boot"] = time.monotonic() - t
+            say("capture kernel up after %.1fs" % result.timings["capture_boot"])
+            start = guest.control.pos
+            end = guest.wait_control(r"^@@CAPTURE-END$", 120, "end of the capture report")
+            result.captured = True
+            result.capture_lines = guest.control.since(start)[:-1]
+            result.dump = Dump.parse(result.capture_lines)
+        elif guest.proc.poll() is not None:
+            result.notes.append("QEMU exited %.1fs after the panic with no capture kernel report"
+                                % (time.monotonic() - t))
+        else:
+            result.notes.append("no capture kernel reported within %ds of the panic"
+                                % CAPTURE_TIMEOUT)
+        result.qemu_status = guest.wait_exit(60)
+        if result.qemu_status is None:
+            result.notes.append("QEMU still ran 60s after the capture ended (no power-off)")
+        result.timings["total"] = time.monotonic() - t0
+    return result
+
+
+# -- steps for the hotplug scenarios ----------------------------------------
+
+def _poll(guest, command, timeout=60, what=None):
+    deadline = time.monotonic() + qemu.scaled(timeout)
+    while time.monotonic() < deadline:
+        if guest.run(command, check=False)[0] == 0:
+            return
+        time.sleep(0.5)
+    raise qemu.GuestError("guest never satisfied: %s" % (what or command))
+
+
+def hot_add_cpu(guest, result):
+    """hot-add a CPU through QMP and bring it online"""
+    props = guest.hotplug_cpu("cpu1")
+    result.notes.append("hot-added CPU %s" % props)
+    _poll(guest, "test -e /sys/devices/system/cpu/cpu1/online", what="cpu1 appears")
+    guest.run("echo 1 > /sys/devices/system/cpu/cpu1/online")
+    _poll(guest, "grep -q 1 /sys/devices/system/cpu/cpu1/online", what="cpu1 online")
+
+
+def hot_add_dimm(guest, result):
+    """hot-add a 128 MiB pc-dimm through QMP and wait for its System RAM"""
+    data = guest.hotplug_dimm(128 << 20, "dimm1")
+    result.notes.append("hot-added DIMM at 0x%x size 0x%x" % (data.get("addr", 0),
+                                                               data.get("size", 0)))
+    _poll(guest, "grep -q '^%x-.* : System RAM' /proc/iomem" % data.get("addr", DIMM_BASE),
+          what="the DIMM's System RAM in /proc/iomem")
+
+
+def offline_and_remove_dimm(dev_id):
+    def step(guest, result):
+        """offline the memory blocks at or above 4 GiB and unplug the DIMM"""
+        guest.run("for b in /sys/devices/system/memory/memory*; do "
+                  "n=${b##*memory}; "
+                  "[ $((n * 0x$(cat /sys/devices/system/memory/block_size_bytes))) -ge "
+                  "%d ] && echo offline > $b/state; done; true" % DIMM_BASE, 120)
+        guest.device_del(dev_id)
+        result.notes.append("offlined and removed %s" % dev_id)
+    step.__name__ = "offline_and_remove_" + dev_id
+    return step
+
+
+COLD_DIMM_ARGS = ("-object", "memory-backend-ram,id=mem-dimm0,size=128M",
+                  "-device", "pc-dimm,id=dimm0,memdev=mem-dimm0")
+
+
+def scenarios():
+    """Every scenario by name; the tests and the demo pick from these."""
+    s = [
+        Scenario("no-load", None, needs_kexec=False,
+                 describe="panic with nothing loaded: no capture kernel may boot"),
+        Scenario("reference", reference_command(), needs_kexec=False,
+                 describe="the kernel's own kexec_file_load via crash-file-load"),
+        Scenario("reference-hotplug", reference_command(), needs_kexec=False,
+                 steps=(hot_add_cpu, hot_add_dimm),
+                 describe="kexec_file_load, then a CPU and a DIMM hot-added"),
+        Scenario("kexec-load", kexec_command("-c"),
+                 describe="kexec -p -c (kexec_load)"),
+        Scenario("kexec-file", kexec_command("-s"),
+                 describe="kexec -p -s (kexec_file_load)"),
+        Scenario("kexec-load-hotplug", kexec_command("-c", hotplug=True),
+                 steps=(hot_add_cpu, hot_add_dimm),
+                 describe="kexec -p -c --hotplug, then a CPU and a DIMM hot-added"),
+        Scenario("kexec-load-nohotplug", kexec_command("-c"),
+                 steps=(hot_add_cpu, hot_add_dimm),
+                 describe="kexec -p -c without --hotplug, then a CPU and a DIMM hot-added"),
+        Scenario("kexec-load-dimm-remove", kexec_command("-c", hotplug=True),
+                 steps=(offline_and_remove_dimm("dimm0"),),
+                 append_extra="memhp_default_state=online_movable", qemu_args=COLD_DIMM_ARGS,
+                 describe="kexec -p -c --hotplug, cold-plugged movable DIMM removed"),
+        Scenario("kexec-file-dimm-remove", kexec_command("-s"),
+                 steps=(offline_and_remove_dimm("dimm0"),),
+                 append_extra="memhp_default_state=online_movable", qemu_args=COLD_DIMM_ARGS,
+                 describe="kexec -p -s, cold-plugged movable DIMM removed"),
+    ]
+    return {x.name: x for x in s}
