@@ -32,38 +32,12 @@ int crash_regions(const struct sysview *sv, struct range_list *out)
 	return 0;
 }
 
-/*
- * Entries of one name at any depth, but not those nested inside an entry of
- * the same name (they would be counted twice).
- */
-static int collect(const struct sysview *sv, const char *name, uint32_t type,
-		   struct range_list *out)
-{
-	unsigned int outer_depth = 0;
-	uint64_t outer_end = 0;
-	size_t i;
-
-	for (i = 0; i < sv->nr_iomem; i++) {
-		const struct iomem_entry *e = &sv->iomem[i];
-
-		if (!is_named(e, name))
-			continue;
-		if (e->start < outer_end && e->depth > outer_depth)
-			continue;
-		outer_depth = e->depth;
-		outer_end = e->end;
-		if (ranges_add(out, e->start, e->end, type))
-			return -1;
-	}
-	return 0;
-}
-
 int crash_ram_ranges(const struct sysview *sv, const struct range_list *crash,
 		     struct range_list *out)
 {
 	size_t i;
 
-	if (collect(sv, "System RAM", MEM_RAM, out))
+	if (sysview_iomem_ranges(sv, "System RAM", MEM_RAM, out))
 		return -1;
 	ranges_merge(out);
 	if (ranges_exclude(out, 0, CRASH_LOW_RESERVED))
@@ -238,7 +212,7 @@ int capture_memmap(const struct sysview *sv, const struct range_list *crash,
 	int ret = -1;
 
 	/* Real-mode trampolines and the like need RAM below 1 MiB. */
-	if (collect(sv, "System RAM", MEM_RAM, &low) || ranges_exclude(&low, CRASH_LOW_RESERVED,
+	if (sysview_iomem_ranges(sv, "System RAM", MEM_RAM, &low) || ranges_exclude(&low, CRASH_LOW_RESERVED,
 								       UINT64_MAX))
 		goto out;
 	for (i = 0; i < low.n; i++)
@@ -250,9 +224,9 @@ int capture_memmap(const struct sysview *sv, const struct range_list *crash,
 	/* The capture kernel must never allocate over the dump's header. */
 	if (ranges_exclude(out, elfcorehdr, elfcorehdr + elfcorehdr_memsz))
 		goto out;
-	if (collect(sv, "ACPI Tables", MEM_ACPI, out) ||
-	    collect(sv, "ACPI Non-volatile Storage", MEM_NVS, out) ||
-	    collect(sv, "Reserved", MEM_RESERVED, out))
+	if (sysview_iomem_ranges(sv, "ACPI Tables", MEM_ACPI, out) ||
+	    sysview_iomem_ranges(sv, "ACPI Non-volatile Storage", MEM_NVS, out) ||
+	    sysview_iomem_ranges(sv, "Reserved", MEM_RESERVED, out))
 		goto out;
 	ranges_merge(out);
 	ret = 0;

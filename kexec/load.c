@@ -266,6 +266,9 @@ static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, u
 	if (!image_place(&c->img, memsz, align, req->mem_min, hi, addr))
 		return 0;
 
+	if (!req->crash)
+		return kx_error("no free RAM for the %s (%s, aligned to 0x%" PRIx64 ")", what,
+				fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align);
 	kx_error("the crash region is too small: no room for the %s (%s, aligned to 0x%" PRIx64
 		 ") in %s reserved",
 		 what, fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align,
@@ -310,12 +313,12 @@ static int check_hotplug_support(const struct load_ctx *c)
 			sv->root, sv->root);
 }
 
-static void print_memmap(const struct range_list *m)
+static void print_memmap(const char *whose, const struct range_list *m)
 {
 	static const char *const names[] = { "?", "RAM", "reserved", "ACPI", "ACPI NVS" };
 	size_t i;
 
-	kx_debug("capture kernel memory map (e820): %zu entries\n", m->n);
+	kx_debug("%s memory map (e820): %zu entries\n", whose, m->n);
 	for (i = 0; i < m->n; i++)
 		kx_debug("  0x%010" PRIx64 "-0x%010" PRIx64 " %s\n", m->r[i].start, m->r[i].end - 1,
 			 m->r[i].type < ARRAY_SIZE(names) ? names[m->r[i].type] : "?");
@@ -378,38 +381,50 @@ static int sort_segments(struct image *img)
 	return 0;
 }
 
-/* Build the capture kernel image for kexec_load. */
-static int build_crash_image(struct load_ctx *c)
+/* Where segments may go: the crash regions, or for -l the RAM above 1 MiB. */
+static int init_placement(struct load_ctx *c)
 {
-	const struct load_request *req = c->req;
-	const struct bzimage *bz = &c->bz;
-	uint64_t kernel_addr, initrd_addr = 0, hdr_addr, hdr_memsz, bp_addr, initrd_max;
-	struct elfcorehdr_size_request sreq;
-	enum elfcorehdr_size_source source;
-	struct boot_setup bs;
-	char cmdline[CMDLINE_MAX + 64], a[32];
+	struct range_list ram = { 0 };
+	const struct range_list *allowed = &c->crash;
+	char a[32];
 	size_t i;
+	int ret = -1;
 
-	if (sysview_read(&c->sv, c->p->root))
-		return -1;
-	c->have_sv = true;
-	if (req->hotplug && check_hotplug_support(c))
-		return -1;
 	if (crash_regions(&c->sv, &c->crash))
 		return -1;
-	if (!c->crash.n)
+	if (c->req->crash && !c->crash.n)
 		return kx_error("no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the running kernel with crashkernel=SIZE (for example crashkernel=256M)",
 				c->p->root);
-	for (i = 0; i < c->crash.n; i++) {
+	for (i = 0; c->req->crash && i < c->crash.n; i++)
 		kx_debug("crash region 0x%010" PRIx64 "-0x%010" PRIx64 " (%s)\n", c->crash.r[i].start,
 			 c->crash.r[i].end - 1,
 			 fmt_size(c->crash.r[i].end - c->crash.r[i].start, a, sizeof(a)));
-		if (ranges_add(&c->img.free, align_up(c->crash.r[i].start, PAGE_SIZE),
-			       align_down(c->crash.r[i].end, PAGE_SIZE), MEM_RAM))
-			return -1;
+	if (!c->req->crash) {
+		if (sysview_iomem_ranges(&c->sv, "System RAM", MEM_RAM, &ram) ||
+		    ranges_exclude(&ram, 0, CRASH_LOW_RESERVED))
+			goto out;
+		for (i = 0; i < c->crash.n; i++)
+			if (ranges_exclude(&ram, c->crash.r[i].start, c->crash.r[i].end))
+				goto out;
+		allowed = &ram;
 	}
+	for (i = 0; i < allowed->n; i++)
+		if (ranges_add(&c->img.free, align_up(allowed->r[i].start, PAGE_SIZE),
+			       align_down(allowed->r[i].end, PAGE_SIZE), MEM_RAM))
+			goto out;
+	ret = 0;
+out:
+	ranges_free(&ram);
+	return ret;
+}
 
-	/* The dump's header, sized before anything is placed. */
+/* The dump's header, built and placed; its address goes on the command line. */
+static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_memsz)
+{
+	const struct load_request *req = c->req;
+	struct elfcorehdr_size_request sreq;
+	enum elfcorehdr_size_source source;
+
 	if (crash_ram_ranges(&c->sv, &c->crash, &c->ram) ||
 	    build_elfcorehdr(&c->sv, &c->ram, &c->elfcorehdr))
 		return -1;
@@ -421,7 +436,38 @@ static int build_crash_image(struct load_ctx *c)
 		.built = c->elfcorehdr.len,
 		.crash_size = ranges_total(&c->crash),
 	};
-	if (get_elfcorehdrsz(&c->sv, &sreq, &hdr_memsz, &source))
+	if (get_elfcorehdrsz(&c->sv, &sreq, hdr_memsz, &source))
+		return -1;
+	if (place_or_fail(c, "elfcorehdr", *hdr_memsz, PAGE_SIZE, UINT64_MAX, hdr_addr) ||
+	    image_add_segment(&c->img, "elfcorehdr", c->elfcorehdr.data, c->elfcorehdr.len,
+			      *hdr_addr, *hdr_memsz, !req->hotplug) < 0)
+		return -1;
+	kx_debug("elfcorehdr at 0x%" PRIx64 ": bufsz 0x%zx memsz 0x%" PRIx64
+		 " (size from %s), %zu CPU notes, %zu RAM ranges\n",
+		 *hdr_addr, c->elfcorehdr.len, *hdr_memsz, elfcorehdr_size_source_name(source),
+		 c->sv.nr_notes, c->ram.n);
+	kx_debug("elfcorehdr %s\n",
+		 req->hotplug ? "left out of the digest: the kernel rewrites it on hotplug (KEXEC_UPDATE_ELFCOREHDR)" :
+				"in the digest: hotplug updates are not requested");
+	return 0;
+}
+
+/* Build the image for kexec_load: the capture kernel with -p, else a kernel for -e. */
+static int build_image(struct load_ctx *c)
+{
+	const struct load_request *req = c->req;
+	const struct bzimage *bz = &c->bz;
+	uint64_t kernel_addr, initrd_addr = 0, hdr_addr = 0, hdr_memsz = 0, bp_addr, initrd_max;
+	uint64_t low_max = bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB;
+	struct boot_setup bs;
+	char cmdline[CMDLINE_MAX + 64];
+
+	if (sysview_read(&c->sv, c->p->root, req->crash))
+		return -1;
+	c->have_sv = true;
+	if (req->hotplug && check_hotplug_support(c))
+		return -1;
+	if (init_placement(c))
 		return -1;
 
 	if (place_kernel(c, &kernel_addr))
@@ -431,32 +477,27 @@ static int build_crash_image(struct load_ctx *c)
 		return -1;
 
 	if (req->initrd) {
-		initrd_max = bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ?
-				     UINT64_MAX :
-				     (uint64_t)bz->initrd_addr_max + 1;
-		if (initrd_max > FOUR_GIB && !(bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G))
-			initrd_max = FOUR_GIB;
+		initrd_max = (uint64_t)bz->initrd_addr_max + 1;
+		if (initrd_max > low_max || bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
+			initrd_max = low_max;
 		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max, &initrd_addr) ||
 		    image_add_segment(&c->img, "initrd", c->initrd.data, c->initrd.len,
 				      initrd_addr, c->initrd.len, true) < 0)
 			return -1;
 	}
 
-	if (place_or_fail(c, "elfcorehdr", hdr_memsz, PAGE_SIZE, UINT64_MAX, &hdr_addr) ||
-	    image_add_segment(&c->img, "elfcorehdr", c->elfcorehdr.data, c->elfcorehdr.len,
-			      hdr_addr, hdr_memsz, !req->hotplug) < 0)
-		return -1;
-	kx_debug("elfcorehdr at 0x%" PRIx64 ": bufsz 0x%zx memsz 0x%" PRIx64 " (%s), %zu CPU notes, %zu RAM ranges, %s\n",
-		 hdr_addr, c->elfcorehdr.len, hdr_memsz, elfcorehdr_size_source_name(source),
-		 c->sv.nr_notes, c->ram.n,
-		 req->hotplug ? "left out of the digest: the kernel rewrites it on hotplug (KEXEC_UPDATE_ELFCOREHDR)" :
-				"in the digest");
-
-	if (capture_memmap(&c->sv, &c->crash, hdr_addr, hdr_memsz, &c->memmap))
-		return -1;
-	print_memmap(&c->memmap);
-	snprintf(cmdline, sizeof(cmdline), "%s%selfcorehdr=0x%" PRIx64, c->cmdline,
-		 c->cmdline[0] ? " " : "", hdr_addr);
+	if (req->crash) {
+		if (add_elfcorehdr(c, &hdr_addr, &hdr_memsz) ||
+		    capture_memmap(&c->sv, &c->crash, hdr_addr, hdr_memsz, &c->memmap))
+			return -1;
+		snprintf(cmdline, sizeof(cmdline), "%s%selfcorehdr=0x%" PRIx64, c->cmdline,
+			 c->cmdline[0] ? " " : "", hdr_addr);
+	} else {
+		if (sysview_firmware_memmap(&c->sv, &c->memmap))
+			return -1;
+		snprintf(cmdline, sizeof(cmdline), "%s", c->cmdline);
+	}
+	print_memmap(req->crash ? "capture kernel" : "new kernel", &c->memmap);
 	kx_debug("command line: \"%s\"\n", cmdline);
 
 	bs = (struct boot_setup){
@@ -468,9 +509,7 @@ static int build_crash_image(struct load_ctx *c)
 		.memmap = &c->memmap,
 		.acpi_rsdp = c->sv.acpi_rsdp,
 	};
-	if (place_or_fail(c, "boot_params", bootparams_size(&bs), PAGE_SIZE,
-			  bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB,
-			  &bp_addr) ||
+	if (place_or_fail(c, "boot_params", bootparams_size(&bs), PAGE_SIZE, low_max, &bp_addr) ||
 	    bootparams_build(&bs, bp_addr, &c->bootparams) ||
 	    image_add_segment(&c->img, "boot_params", c->bootparams.data, c->bootparams.len,
 			      bp_addr, c->bootparams.len, true) < 0)
@@ -499,9 +538,7 @@ static int load_with_load_syscall(struct load_ctx *c)
 	unsigned int i;
 	long ret;
 
-	if (!c->req->crash)
-		return kx_error("-l with kexec_load (-c) is not supported by this loader yet; use -s (kexec_file_load)");
-	if (build_crash_image(c))
+	if (build_image(c))
 		return -1;
 	image_print(&c->img);
 	kx_debug("kexec_load flags 0x%lx\n", flags);

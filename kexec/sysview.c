@@ -427,17 +427,96 @@ int sysview_cmdline(const char *root, char *buf, size_t len)
 	return 0;
 }
 
-int sysview_read(struct sysview *sv, const char *root)
+/*
+ * Entries of one name at any depth, but not those nested inside an entry of
+ * the same name (they would be counted twice).
+ */
+int sysview_iomem_ranges(const struct sysview *sv, const char *name, uint32_t type,
+			 struct range_list *out)
+{
+	unsigned int outer_depth = 0;
+	uint64_t outer_end = 0;
+	size_t i;
+
+	for (i = 0; i < sv->nr_iomem; i++) {
+		const struct iomem_entry *e = &sv->iomem[i];
+
+		if (strcmp(e->name, name))
+			continue;
+		if (e->start < outer_end && e->depth > outer_depth)
+			continue;
+		outer_depth = e->depth;
+		outer_end = e->end;
+		if (ranges_add(out, e->start, e->end, type))
+			return -1;
+	}
+	return 0;
+}
+
+static uint32_t memmap_type(const char *name)
+{
+	if (!strcmp(name, "System RAM"))
+		return MEM_RAM;
+	if (!strcmp(name, "ACPI Tables"))
+		return MEM_ACPI;
+	if (!strcmp(name, "ACPI Non-volatile Storage"))
+		return MEM_NVS;
+	return MEM_RESERVED;
+}
+
+int sysview_firmware_memmap(const struct sysview *sv, struct range_list *out)
+{
+	char path[128], type[64];
+	unsigned int i;
+	size_t k;
+
+	for (i = 0;; i++) {
+		uint64_t start, end;
+		int n;
+
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%u/start", i);
+		if (read_u64(sv->root, path, 16, &start) != SV_OK)
+			break;
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%u/end", i);
+		if (read_u64(sv->root, path, 16, &end) != SV_OK || end < start)
+			return kx_error("%s%s is missing or not an address", sv->root, path);
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%u/type", i);
+		n = read_text(sv->root, path, type, sizeof(type));
+		if (n < 0)
+			return kx_error("cannot read %s%s", sv->root, path);
+		type[strcspn(type, "\n")] = '\0';
+		if (ranges_add(out, start, end + 1, memmap_type(type)))
+			return -1;
+	}
+	if (i == 0) {
+		for (k = 0; k < sv->nr_iomem; k++) {
+			const struct iomem_entry *e = &sv->iomem[k];
+			uint32_t t = memmap_type(e->name);
+
+			if (e->depth == 0 && (t != MEM_RESERVED || !strcmp(e->name, "Reserved")) &&
+			    ranges_add(out, e->start, e->end, t))
+				return -1;
+		}
+	}
+	ranges_merge(out);
+	return 0;
+}
+
+int sysview_read(struct sysview *sv, const char *root, bool crash)
 {
 	enum sv_state st;
 
 	memset(sv, 0, sizeof(*sv));
 	sv->root = root;
-	if (read_iomem(sv) || read_cpus(sv) || read_vmcoreinfo(sv))
+	if (read_iomem(sv))
+		return -1;
+	read_acpi_rsdp(sv);
+	if (!crash)
+		return 0;
+	if (read_cpus(sv) || read_vmcoreinfo(sv))
 		return -1;
 	read_kallsyms(sv);
 	read_page_offset(sv);
-	read_acpi_rsdp(sv);
 
 	st = read_u64(root, "/sys/kernel/crash_elfcorehdr_size", 10, &sv->crash_elfcorehdr_size);
 	if (st == SV_OK && !sv->crash_elfcorehdr_size)

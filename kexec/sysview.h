@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memrange.h"
+
 struct iomem_entry {
 	uint64_t start;
 	uint64_t end; /* exclusive */
@@ -68,8 +70,25 @@ struct sysview {
 /* Parse a CPU list such as "0-3,8-11" or "0"; counts the CPUs. */
 int parse_cpu_list(const char *s, unsigned int *count, unsigned int *max_cpu);
 
-/* Read everything a crash load needs. Errors name the file at fault. */
-int sysview_read(struct sysview *sv, const char *root);
+/*
+ * Read what a load needs: the memory map always, CPUs, crash notes,
+ * vmcoreinfo and the hotplug interface for a crash load. Errors name the
+ * file at fault.
+ */
+int sysview_read(struct sysview *sv, const char *root, bool crash);
+
+/*
+ * /proc/iomem entries of one name as ranges of one type, at any depth but
+ * not nested in an entry of the same name.
+ */
+int sysview_iomem_ranges(const struct sysview *sv, const char *name, uint32_t type,
+			 struct range_list *out);
+
+/*
+ * The firmware memory map as booted (/sys/firmware/memmap), as e820 types;
+ * falls back to the top level of /proc/iomem in sv.
+ */
+int sysview_firmware_memmap(const struct sysview *sv, struct range_list *out);
 void sysview_free(struct sysview *sv);
 
 /*
