@@ -114,10 +114,13 @@ int parse_cpu_list(const char *s, unsigned int *count, unsigned int *max_cpu)
 		total += (unsigned int)(hi - lo + 1);
 		if (hi > hi_seen)
 			hi_seen = (unsigned int)hi;
-		if (*p == ',')
+		if (*p == ',') {
 			p++;
-		else if (*p && !isspace((unsigned char)*p))
+			if (!isdigit((unsigned char)*p))
+				return -1;
+		} else if (*p && !isspace((unsigned char)*p)) {
 			return -1;
+		}
 	}
 	while (isspace((unsigned char)*p))
 		p++;
