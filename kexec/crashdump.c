@@ -97,7 +97,7 @@ static int kernel_text(const struct sysview *sv, uint64_t *paddr, uint64_t *vadd
 
 int build_elfcorehdr(const struct sysview *sv, const struct range_list *ram, struct buf *out)
 {
-	uint64_t text_paddr, text_vaddr, text_size;
+	uint64_t text_paddr = 0, text_vaddr = 0, text_size = 0;
 	uint64_t page_offset = sv->have_page_offset ? sv->page_offset : DEFAULT_PAGE_OFFSET;
 	size_t nr_phdr, i;
 	Elf64_Ehdr eh;
