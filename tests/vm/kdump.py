@@ -229,6 +229,12 @@ def parse_iomem(text):
     return merge(ram), merge(crash)
 
 
+def iomem_kernel_code(text):
+    """Start and end (exclusive) of the 'Kernel code' resource, or None."""
+    m = re.search(r"^\s*([0-9a-f]+)-([0-9a-f]+) : Kernel code$", text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16) + 1) if m else None
+
+
 def fmt_ranges(ranges):
     return ", ".join("0x%x-0x%x" % (s, e - 1) for s, e in ranges) or "none"
 
@@ -269,6 +275,7 @@ class Result:
     ram_at_crash: list = field(default_factory=list)  # System RAM just before the panic
     cpus_online_at_crash: str = ""
     kallsyms: dict = field(default_factory=dict)
+    kernel_code: tuple = None
     load_status: int = None
     load_output: list = field(default_factory=list)
     sysfs: dict = field(default_factory=dict)      # after the load (and the steps)
@@ -331,7 +338,9 @@ SYSFS_AFTER_LOAD = (
 
 
 def _record_state(guest, result):
-    result.ram, result.crash_regions = parse_iomem("\n".join(guest.run("cat /proc/iomem")[1]))
+    iomem = "\n".join(guest.run("cat /proc/iomem")[1])
+    result.ram, result.crash_regions = parse_iomem(iomem)
+    result.kernel_code = iomem_kernel_code(iomem)
     for line in guest.run("grep -E ' (_text|_stext|_end)$' /proc/kallsyms", check=False)[1]:
         words = line.split()
         if len(words) == 3:
@@ -406,6 +415,99 @@ def run_scenario(images, scenario, logdir, log=None):
             result.notes.append("QEMU still ran 60s after the capture ended (no power-off)")
         result.timings["total"] = time.monotonic() - t0
     return result
+
+
+# -- what a good capture shows ----------------------------------------------
+
+def capture_problems(result, cpus=1, dimm=None):
+    """Why the result is not a correct kdump, as a list of sentences (empty: good).
+
+    cpus is the number of NT_PRSTATUS notes expected; dimm, a (start, end)
+    range, must then be covered by a RAM PT_LOAD.
+    """
+    problems = []
+    if result.scenario.load and result.load_status != 0:
+        return ["the load failed with exit status %s:\n    %s"
+                % (result.load_status, "\n    ".join(result.load_output) or "(no output)")]
+    if result.sysfs.get("/sys/kernel/kexec_crash_loaded") != "1":
+        problems.append("/sys/kernel/kexec_crash_loaded reads %r after the load, not '1'"
+                        % result.sysfs.get("/sys/kernel/kexec_crash_loaded"))
+    if not result.captured:
+        how = "started but never reported" if result.capture_kernel_started() else "never started"
+        problems.append("the capture kernel %s (%s); console excerpt:\n%s"
+                        % (how, "; ".join(result.notes) or "no notes",
+                           result.console_excerpt()))
+        return problems
+
+    dump = result.dump
+    if dump.status != 0:
+        problems.append("vmcore-info failed on /proc/vmcore:\n    %s"
+                        % "\n    ".join(result.capture_lines))
+        return problems
+    if len(dump.prstatus) != cpus:
+        problems.append("%d NT_PRSTATUS notes, expected %d (CPUs online at the panic: %s)"
+                        % (len(dump.prstatus), cpus, result.cpus_online_at_crash))
+    if len(dump.vmcoreinfo) != 1:
+        problems.append("%d VMCOREINFO notes, expected 1" % len(dump.vmcoreinfo))
+
+    ram = dump.ram_ranges
+    missing = subtract(result.expected_ram(), ram)
+    if missing:
+        problems.append("RAM missing from the dump: %s (dump: %s)"
+                        % (fmt_ranges(missing), fmt_ranges(ram)))
+    inside = [r for r in ram for c in result.crash_regions if r[0] < c[1] and c[0] < r[1]]
+    if inside:
+        problems.append("RAM PT_LOADs %s overlap the crash region %s"
+                        % (fmt_ranges(inside), fmt_ranges(result.crash_regions)))
+    outside = subtract(ram, result.ram_at_crash or result.ram)
+    if outside:
+        problems.append("PT_LOADs %s are not System RAM" % fmt_ranges(outside))
+    if dimm and subtract([dimm], ram):
+        problems.append("no PT_LOAD covers the DIMM at %s" % fmt_ranges([dimm]))
+
+    text = dump.kernel_text_loads
+    start, end = result.kallsyms.get("_text"), result.kallsyms.get("_end")
+    if len(text) != 1:
+        problems.append("%d kernel text PT_LOADs, expected 1" % len(text))
+    elif start and end and result.kernel_code:
+        load = text[0]
+        if not (load["vaddr"] <= start and end <= load["vaddr"] + load["memsz"]):
+            problems.append("the kernel text PT_LOAD (vaddr 0x%x memsz 0x%x) does not cover "
+                            "_text 0x%x to _end 0x%x" % (load["vaddr"], load["memsz"], start, end))
+        elif load["paddr"] + (start - load["vaddr"]) != result.kernel_code[0]:
+            problems.append("the kernel text PT_LOAD maps _text to paddr 0x%x, but 'Kernel code' "
+                            "starts at 0x%x" % (load["paddr"] + start - load["vaddr"],
+                                                result.kernel_code[0]))
+    return problems
+
+
+def comparison_problems(mine, reference):
+    """How the dump of one load differs from the reference load's dump."""
+    for r in (mine, reference):
+        if not r.captured or not r.dump:
+            return ["cannot compare: scenario %s has no dump (%s)"
+                    % (r.scenario.name, "; ".join(r.notes) or "see its own test")]
+    problems = []
+    a, b = mine.dump, reference.dump
+    if len(a.prstatus) != len(b.prstatus):
+        problems.append("%s has %d NT_PRSTATUS notes, %s has %d"
+                        % (mine.scenario.name, len(a.prstatus), reference.scenario.name,
+                           len(b.prstatus)))
+    if len(a.vmcoreinfo) != len(b.vmcoreinfo):
+        problems.append("%s has %d VMCOREINFO notes, %s has %d"
+                        % (mine.scenario.name, len(a.vmcoreinfo), reference.scenario.name,
+                           len(b.vmcoreinfo)))
+    ra, rb = a.ram_ranges, b.ram_ranges
+    if mine.crash_regions != reference.crash_regions:
+        # KASLR can put the kernel where the crash region usually goes, which
+        # moves the region: then compare the RAM each dump accounts for.
+        ra = merge(ra + mine.crash_regions)
+        rb = merge(rb + reference.crash_regions)
+    if ra != rb:
+        problems.append("RAM PT_LOADs differ:\n    %-12s %s\n    %-12s %s"
+                        % (mine.scenario.name, fmt_ranges(a.ram_ranges),
+                           reference.scenario.name, fmt_ranges(b.ram_ranges)))
+    return problems
 
 
 # -- steps for the hotplug scenarios ----------------------------------------

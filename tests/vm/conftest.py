@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""pytest glue for the VM tests: one log directory and one guest run per
+scenario for the whole session, shared by every test that looks at it.
+
+A missing kernel or loader binary fails the tests that need it, with the
+reason; KEXEC_SKIP_VM=1 skips them instead (the host-only tests still run).
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import kdump  # noqa: E402
+import qemu  # noqa: E402
+
+
+class Runner:
+    """Boots each scenario at most once per session and keeps its Result."""
+
+    def __init__(self):
+        self._run_dir = None
+        self._images = {}
+        self._results = {}
+        self.scenarios = kdump.scenarios()
+
+    @property
+    def run_dir(self):
+        if not self._run_dir:
+            self._run_dir = kdump.new_run_dir("pytest")
+        return self._run_dir
+
+    def images(self, with_kexec):
+        if with_kexec not in self._images:
+            try:
+                self._images[with_kexec] = kdump.prepare(self.run_dir, with_kexec)
+            except kdump.SetupError as e:
+                self._images[with_kexec] = e
+        images = self._images[with_kexec]
+        if isinstance(images, Exception):
+            pytest.fail(str(images), pytrace=False)
+        return images
+
+    def result(self, name):
+        if name not in self._results:
+            scenario = self.scenarios[name]
+            images = self.images(scenario.needs_kexec)
+            try:
+                self._results[name] = kdump.run_scenario(
+                    images, scenario, os.path.join(self.run_dir, name))
+            except qemu.GuestError as e:
+                self._results[name] = e
+        result = self._results[name]
+        if isinstance(result, Exception):
+            pytest.fail("scenario %s: %s" % (name, result), pytrace=False)
+        return result
+
+
+_runner = Runner()
+
+
+@pytest.fixture
+def vm():
+    if os.environ.get("KEXEC_SKIP_VM") == "1":
+        pytest.skip("KEXEC_SKIP_VM=1: VM tests skipped")
+    return _runner
