@@ -367,9 +367,23 @@ static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_
 	return 0;
 }
 
-static int sort_segments(struct image *img)
+/*
+ * Sort the segments by address and make sure that the kernel, which takes
+ * the last segment starting with the ELF magic for the elfcorehdr, can only
+ * find the real one.
+ */
+static int finish_image(const struct load_ctx *c, struct image *img)
 {
 	unsigned int i, j;
+
+	for (i = 0; i < img->nr_segments; i++) {
+		const struct segment *s = &img->seg[i];
+
+		if (strcmp(s->name, "elfcorehdr") && s->bufsz >= 4 && !memcmp(s->buf, "\177ELF", 4))
+			return kx_error("the %s%s%s starts with the ELF magic, so the kernel would take it for the elfcorehdr: pass a cpio or compressed initramfs",
+					s->name, strcmp(s->name, "initrd") ? "" : " ",
+					strcmp(s->name, "initrd") ? "" : c->req->initrd);
+	}
 
 	for (i = 1; i < img->nr_segments; i++)
 		for (j = i; j > 0 && img->seg[j - 1].mem > img->seg[j].mem; j--) {
@@ -517,7 +531,7 @@ static int build_image(struct load_ctx *c)
 
 	if (add_purgatory(c, kernel_addr + BZ_ENTRY64_OFFSET, bp_addr))
 		return -1;
-	return sort_segments(&c->img);
+	return finish_image(c, &c->img);
 }
 
 static unsigned long crash_flags(const struct load_request *req)
