@@ -52,10 +52,22 @@ class Runner:
                     images, scenario, os.path.join(self.run_dir, name))
             except qemu.GuestError as e:
                 self._results[name] = e
+            self._summarise(name)
         result = self._results[name]
         if isinstance(result, Exception):
             pytest.fail("scenario %s: %s" % (name, result), pytrace=False)
         return result
+
+
+    def _summarise(self, name):
+        r = self._results[name]
+        if isinstance(r, Exception):
+            line = "%-24s error: %s" % (name, str(r).splitlines()[0])
+        else:
+            line = "%-24s captured=%-5s %s" % (name, r.captured, " ".join(
+                "%s=%.1fs" % kv for kv in r.timings.items()))
+        with open(os.path.join(self.run_dir, "summary.txt"), "a") as f:
+            f.write(line + "\n")
 
 
 _runner = Runner()

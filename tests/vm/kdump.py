@@ -243,9 +243,13 @@ def fmt_ranges(ranges):
 
 def kexec_command(syscall, hotplug=False, append=CAPTURE_APPEND, extra=()):
     """The loader under test loading the capture kernel: syscall is '-c' or '-s'."""
-    args = ["kexec", "-p", syscall] + (["--hotplug"] if hotplug else []) + list(extra)
+    args = ["kexec", "-p", "-d", syscall] + (["--hotplug"] if hotplug else []) + list(extra)
     args += [GUEST_KERNEL, "--initrd=" + GUEST_INITRD, "--append=" + append]
     return " ".join(shlex.quote(a) for a in args)
+
+
+# Exits 1 when a capture kernel is loaded, 0 when not.
+KEXEC_STATUS = "kexec -p -S"
 
 
 def reference_command(append=CAPTURE_APPEND):
@@ -259,6 +263,7 @@ class Scenario:
     name: str
     load: str = None            # guest command that loads the capture kernel, None: no load
     needs_kexec: bool = True    # the loader under test must be in the initramfs
+    status: str = None          # guest command whose exit status tells if a load is there
     steps: tuple = ()           # callables (guest, result) run after the load
     append_extra: str = ""      # added to the first kernel's command line
     qemu_args: tuple = ()
@@ -278,6 +283,8 @@ class Result:
     kernel_code: tuple = None
     load_status: int = None
     load_output: list = field(default_factory=list)
+    status_before: int = None   # exit status of scenario.status before and after the load
+    status_after: int = None
     sysfs: dict = field(default_factory=dict)      # after the load (and the steps)
     captured: bool = False
     capture_lines: list = field(default_factory=list)
@@ -364,6 +371,8 @@ def run_scenario(images, scenario, logdir, log=None):
         say("first kernel up after %.1fs; System RAM %s; crash region %s"
             % (result.timings["boot"], fmt_ranges(result.ram), fmt_ranges(result.crash_regions)))
 
+        if scenario.status:
+            result.status_before = guest.run(scenario.status, check=False)[0]
         if scenario.load:
             say("loading: %s" % scenario.load)
             t = time.monotonic()
@@ -373,6 +382,10 @@ def run_scenario(images, scenario, logdir, log=None):
             for line in result.load_output:
                 say("  | " + line)
             say("load exit status %d after %.1fs" % (result.load_status, result.timings["load"]))
+        if scenario.status:
+            result.status_after = guest.run(scenario.status, check=False)[0]
+            say("%s: exit status %d before the load, %d after"
+                % (scenario.status, result.status_before, result.status_after))
 
         for step in scenario.steps:
             say("step: %s" % (step.__doc__ or step.__name__).strip().splitlines()[0])
@@ -419,16 +432,22 @@ def run_scenario(images, scenario, logdir, log=None):
 
 # -- what a good capture shows ----------------------------------------------
 
-def capture_problems(result, cpus=1, dimm=None):
+def capture_problems(result, cpus=1, dimm=None, removed=None):
     """Why the result is not a correct kdump, as a list of sentences (empty: good).
 
     cpus is the number of NT_PRSTATUS notes expected; dimm, a (start, end)
-    range, must then be covered by a RAM PT_LOAD.
+    range, must then be covered by a RAM PT_LOAD. removed is the range of a
+    DIMM removed before the panic, which the dump may still list: the kernel
+    rebuilds the elfcorehdr when the memory goes offline, before the range is
+    gone (tests/vm compares that case with kexec_file_load instead).
     """
     problems = []
     if result.scenario.load and result.load_status != 0:
         return ["the load failed with exit status %s:\n    %s"
                 % (result.load_status, "\n    ".join(result.load_output) or "(no output)")]
+    if result.scenario.status and (result.status_before, result.status_after) != (0, 1):
+        problems.append("'%s' exited %s before the load and %s after it, not 0 and 1"
+                        % (result.scenario.status, result.status_before, result.status_after))
     if result.sysfs.get("/sys/kernel/kexec_crash_loaded") != "1":
         problems.append("/sys/kernel/kexec_crash_loaded reads %r after the load, not '1'"
                         % result.sysfs.get("/sys/kernel/kexec_crash_loaded"))
@@ -459,7 +478,7 @@ def capture_problems(result, cpus=1, dimm=None):
     if inside:
         problems.append("RAM PT_LOADs %s overlap the crash region %s"
                         % (fmt_ranges(inside), fmt_ranges(result.crash_regions)))
-    outside = subtract(ram, result.ram_at_crash or result.ram)
+    outside = subtract(ram, (result.ram_at_crash or result.ram) + ([removed] if removed else []))
     if outside:
         problems.append("PT_LOADs %s are not System RAM" % fmt_ranges(outside))
     if dimm and subtract([dimm], ram):
@@ -566,9 +585,9 @@ def scenarios():
         Scenario("reference-hotplug", reference_command(), needs_kexec=False,
                  steps=(hot_add_cpu, hot_add_dimm),
                  describe="kexec_file_load, then a CPU and a DIMM hot-added"),
-        Scenario("kexec-load", kexec_command("-c"),
+        Scenario("kexec-load", kexec_command("-c"), status=KEXEC_STATUS,
                  describe="kexec -p -c (kexec_load)"),
-        Scenario("kexec-file", kexec_command("-s"),
+        Scenario("kexec-file", kexec_command("-s"), status=KEXEC_STATUS,
                  describe="kexec -p -s (kexec_file_load)"),
         Scenario("kexec-load-hotplug", kexec_command("-c", hotplug=True),
                  steps=(hot_add_cpu, hot_add_dimm),

@@ -50,3 +50,37 @@ def test_kexec_load_matches_kexec_file_load(vm):
     """The dump after kexec_load lists the same RAM and CPU notes as after kexec_file_load."""
     problems = kdump.comparison_problems(vm.result("kexec-load"), vm.result("kexec-file"))
     assert not problems, "\n- ".join([""] + problems)
+
+
+DIMM = (kdump.DIMM_BASE, kdump.DIMM_BASE + (128 << 20))
+
+
+def test_hotplug_updates_the_dump(vm):
+    """kexec -p -c --hotplug: a CPU and a DIMM hot-added after the load are in the dump."""
+    r = vm.result("kexec-load-hotplug")
+    if r.load_status == 0:
+        assert r.sysfs["/sys/devices/system/cpu/crash_hotplug"] == "1"
+        assert r.sysfs["/sys/devices/system/memory/crash_hotplug"] == "1"
+    assert_good_capture(r, cpus=2, dimm=DIMM)
+
+
+def test_without_hotplug_the_dump_is_stale(vm):
+    """kexec -p -c without --hotplug: the kernel leaves the elfcorehdr alone, so the
+    dump misses the hot-added CPU and DIMM. A rig that cannot see this proves nothing."""
+    r = vm.result("kexec-load-nohotplug")
+    assert r.load_status == 0, "the load failed:\n%s" % "\n".join(r.load_output)
+    assert r.sysfs["/sys/devices/system/cpu/crash_hotplug"] == "0"
+    assert r.sysfs["/sys/devices/system/memory/crash_hotplug"] == "0"
+    assert r.captured, "no capture kernel: %s" % "; ".join(r.notes)
+    assert len(r.dump.prstatus) == 1, r.capture_lines
+    assert kdump.subtract([DIMM], r.dump.ram_ranges) == [DIMM], r.capture_lines
+
+
+def test_dimm_removal_matches_file_load(vm):
+    """A cold-plugged movable DIMM offlined and removed after the load: the dump after
+    kexec -p -c --hotplug lists the same RAM as after kexec -p -s."""
+    mine, ref = vm.result("kexec-load-dimm-remove"), vm.result("kexec-file-dimm-remove")
+    for r in (mine, ref):
+        assert_good_capture(r, removed=DIMM)
+    problems = kdump.comparison_problems(mine, ref)
+    assert not problems, "\n- ".join([""] + problems)
