@@ -109,3 +109,11 @@ tests_unit_test_sha256_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/purgatory
 tests_unit_test_sha256_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(NETTLE_CFLAGS)
 tests_unit_test_sha256_LDADD = $(CMOCKA_LIBS) $(NETTLE_LIBS)
 endif
+
+# The real blob run in a KVM guest entered like a crashing kernel would; skipped without /dev/kvm.
+check_PROGRAMS += purgatory/test-blob-kvm
+TESTS += purgatory/test-blob-kvm
+purgatory_test_blob_kvm_SOURCES = purgatory/test-blob-kvm.c
+nodist_purgatory_test_blob_kvm_SOURCES = purgatory/purgatory-blob.c
+purgatory_test_blob_kvm_CFLAGS = $(AM_CFLAGS) $(NETTLE_CFLAGS)
+purgatory_test_blob_kvm_LDADD = $(NETTLE_LIBS)
