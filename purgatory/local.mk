@@ -87,6 +87,7 @@ BUILT_SOURCES += purgatory/purgatory-blob.c
 CLEANFILES += purgatory/purgatory-blob.c purgatory/purgatory.elf purgatory/purgatory.bin \
 	$(PURGATORY_OBJECTS) purgatory/check-blob
 EXTRA_DIST += \
+	include/purgatory.h \
 	purgatory/check-blob.sh \
 	purgatory/entry.S \
 	purgatory/gen-blob.sh \
