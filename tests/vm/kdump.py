@@ -235,6 +235,20 @@ def iomem_kernel_code(text):
     return (int(m.group(1), 16), int(m.group(2), 16) + 1) if m else None
 
 
+def kcore_page_offset(lines):
+    """The direct-map base (PAGE_OFFSET, randomised by KASLR, 5-level under
+    -cpu max) from /proc/kcore's program headers as vmcore-info -H prints
+    them: vaddr - paddr of a RAM PT_LOAD outside the kernel text mapping."""
+    for line in lines:
+        words = line.split()
+        if words[:2] != ["phdr", "type=LOAD"]:
+            continue
+        f = _fields(words[2:])
+        if f["paddr"] not in (0, 0xffffffffffffffff) and f["vaddr"] < KERNEL_TEXT_BASE:
+            return f["vaddr"] - f["paddr"]
+    return None
+
+
 def fmt_ranges(ranges):
     return ", ".join("0x%x-0x%x" % (s, e - 1) for s, e in ranges) or "none"
 
@@ -281,6 +295,7 @@ class Result:
     cpus_online_at_crash: str = ""
     kallsyms: dict = field(default_factory=dict)
     kernel_code: tuple = None
+    page_offset: int = None     # direct-map base, from /proc/kcore
     load_status: int = None
     load_output: list = field(default_factory=list)
     status_before: int = None   # exit status of scenario.status before and after the load
@@ -348,6 +363,8 @@ def _record_state(guest, result):
     iomem = "\n".join(guest.run("cat /proc/iomem")[1])
     result.ram, result.crash_regions = parse_iomem(iomem)
     result.kernel_code = iomem_kernel_code(iomem)
+    status, phdrs = guest.run("vmcore-info -H /proc/kcore", check=False)
+    result.page_offset = kcore_page_offset(phdrs) if status == 0 else None
     for line in guest.run("grep -E ' (_text|_stext|_end)$' /proc/kallsyms", check=False)[1]:
         words = line.split()
         if len(words) == 3:
@@ -498,6 +515,19 @@ def capture_problems(result, cpus=1, dimm=None, removed=None):
                             "starts at 0x%x" % (load["paddr"] + start - load["vaddr"],
                                                 result.kernel_code[0]))
     return problems
+
+
+def vaddr_problems(result):
+    """RAM PT_LOADs whose vaddr is not the first kernel's direct map address of
+    their paddr (dump tools such as makedumpfile take PAGE_OFFSET from it)."""
+    if not result.dump or result.page_offset is None:
+        return ["no dump or no direct-map base from /proc/kcore to check against"]
+    wrong = [l for l in result.dump.loads if l["vaddr"] < KERNEL_TEXT_BASE and
+             l["vaddr"] != result.page_offset + l["paddr"]]
+    return ["RAM PT_LOAD paddr 0x%x has vaddr 0x%x, but /proc/kcore of the first kernel puts "
+            "the direct map at 0x%x, so vaddr should be 0x%x"
+            % (l["paddr"], l["vaddr"], result.page_offset, result.page_offset + l["paddr"])
+            for l in wrong]
 
 
 def comparison_problems(mine, reference):

@@ -14,8 +14,9 @@ import kdump
 
 def assert_good_capture(result, **expect):
     problems = kdump.capture_problems(result, **expect)
-    assert not problems, "scenario %s (serial log %s):\n- %s" % (
-        result.scenario.name, result.serial_log(), "\n- ".join(problems))
+    if problems:
+        pytest.fail("scenario %s (serial log %s):\n- %s" % (
+            result.scenario.name, result.serial_log(), "\n- ".join(problems)), pytrace=False)
 
 
 def test_no_load_no_capture(vm):
@@ -44,6 +45,23 @@ def test_reference_capture_after_hotplug(vm):
 def test_capture(vm, name):
     """kexec -p -c (kexec_load) and kexec -p -s (kexec_file_load) each give a good dump."""
     assert_good_capture(vm.result(name))
+
+
+# Known loader bug, kept visible: the -c path takes the direct-map base from a
+# /proc/kcore PT_LOAD only inside the 4-level window, but QEMU's -cpu max has
+# LA57 and the guest runs 5-level paging (direct map near 0xff4..), so the
+# loader falls back to 0xffff888000000000.
+DIRECT_MAP_BUG = pytest.mark.xfail(reason="kexec_load path: direct-map base not found with "
+                                   "5-level paging", strict=False)
+
+
+@pytest.mark.parametrize("name", [pytest.param("kexec-load", marks=DIRECT_MAP_BUG), "kexec-file"])
+def test_ram_vaddr_is_the_direct_map(vm, name):
+    """RAM PT_LOADs carry the first kernel's direct-map (PAGE_OFFSET + paddr) vaddr."""
+    r = vm.result(name)
+    problems = kdump.vaddr_problems(r)
+    if problems:
+        pytest.fail("scenario %s:\n- %s" % (name, "\n- ".join(problems[:3])), pytrace=False)
 
 
 def test_kexec_load_matches_kexec_file_load(vm):
