@@ -32,13 +32,15 @@ class Runner:
             self._run_dir = kdump.new_run_dir("pytest")
         return self._run_dir
 
-    def images(self, with_kexec):
-        if with_kexec not in self._images:
+    def images(self, scenario):
+        key = (scenario.needs_kexec, scenario.udev, tuple(scenario.udev_rules))
+        if key not in self._images:
             try:
-                self._images[with_kexec] = kdump.prepare(self.run_dir, with_kexec)
+                self._images[key] = kdump.prepare(self.run_dir, scenario.needs_kexec,
+                                                  scenario.udev, scenario.udev_rules)
             except kdump.SetupError as e:
-                self._images[with_kexec] = e
-        images = self._images[with_kexec]
+                self._images[key] = e
+        images = self._images[key]
         if isinstance(images, Exception):
             pytest.fail(str(images), pytrace=False)
         return images
@@ -46,7 +48,7 @@ class Runner:
     def result(self, name):
         if name not in self._results:
             scenario = self.scenarios[name]
-            images = self.images(scenario.needs_kexec)
+            images = self.images(scenario)
             try:
                 self._results[name] = kdump.run_scenario(
                     images, scenario, os.path.join(self.run_dir, name))

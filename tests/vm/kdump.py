@@ -13,6 +13,7 @@ Environment:
   KEXEC_VM_TIMEOUT_SCALE, KEXEC_VM_QEMU, KEXEC_VM_QEMU_DEBUG   see qemu.py
 """
 
+import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -118,8 +119,9 @@ class Images:
     kexec: str = None
 
 
-def prepare(outdir, with_kexec=True, udev=False):
-    """Kernel and first-kernel initramfs; with_kexec puts the loader under test in it."""
+def prepare(outdir, with_kexec=True, udev=False, udev_rules=()):
+    """Kernel and first-kernel initramfs; with_kexec puts the loader under test in it,
+    udev adds Debian's udev with the given rule files (host paths)."""
     kexec = kexec_static() if with_kexec else None
     vmlinuz = kernel()
     bindir = os.path.join(outdir, "bin")
@@ -127,11 +129,17 @@ def prepare(outdir, with_kexec=True, udev=False):
     vmcore_info = build_static(os.path.join(HERE, "vmcore-info.c"), bindir)
     file_load = build_static(os.path.join(HERE, "crash-file-load.c"), bindir)
     name = "initramfs" + ("-kexec" if kexec else "") + ("-udev" if udev else "")
+    if udev_rules:
+        name += "-" + hashlib.sha1("\0".join(udev_rules).encode()).hexdigest()[:8]
     try:
+        rules = []
+        for path in udev_rules:
+            with open(path) as f:
+                rules.append((os.path.basename(path), f.read()))
         first = initramfs.build(os.path.join(outdir, name), vmlinuz, vmcore_info, kexec,
-                                [file_load], udev=udev)
-    except initramfs.InitramfsError as e:
-        raise SetupError(str(e))
+                                [file_load], udev=udev, udev_rules=rules)
+    except (OSError, initramfs.InitramfsError) as e:
+        raise SetupError("cannot build the initramfs: %s" % e)
     return Images(vmlinuz, first, kexec)
 
 
@@ -281,7 +289,8 @@ class Scenario:
     steps: tuple = ()           # callables (guest, result) run after the load
     append_extra: str = ""      # added to the first kernel's command line
     qemu_args: tuple = ()
-    udev: bool = False
+    udev: bool = False          # run Debian's udev in the first kernel
+    udev_rules: tuple = ()      # host paths of rule files for its /etc/udev/rules.d
     describe: str = ""
 
 
@@ -430,7 +439,7 @@ def run_scenario(images, scenario, logdir, log=None):
             result.timings["capture_boot"] = time.monotonic() - t
             say("capture kernel up after %.1fs" % result.timings["capture_boot"])
             start = guest.control.pos
-            end = guest.wait_control(r"^@@CAPTURE-END$", 120, "end of the capture report")
+            guest.wait_control(r"^@@CAPTURE-END$", 120, "end of the capture report")
             result.captured = True
             result.capture_lines = guest.control.since(start)[:-1]
             result.dump = Dump.parse(result.capture_lines)
