@@ -21,7 +21,9 @@ from kexecrec import MIB, parse_iomem, subtract
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
-MACHINES = ("small-vm", "large-server", "low-high")
+# The three modelled machines, and the tree tests/vm captured from a real guest.
+MACHINES = ("small-vm", "large-server", "low-high") + (
+    ("qemu-6.12",) if os.path.isdir(os.path.join(FIXTURES, "qemu-6.12")) else ())
 
 # What a kdump service typically appends for the capture kernel.
 CAPTURE_APPEND = "irqpoll nr_cpus=1 reset_devices console=ttyS0,115200 panic=10"
@@ -249,7 +251,6 @@ class Harness:
         self._sources = {}
         self._files = {}
         self._loads = {}
-        self._serial = 0
 
     def check_built(self):
         if not os.access(self.trapped, os.X_OK):
@@ -269,7 +270,6 @@ class Harness:
         return self._sources[name]
 
     def machine(self, name):
-        self._serial += 1
         root = os.path.join(str(self.tmp.mktemp("root-%s" % name)), "root")
         shutil.copytree(self.source(name), root, symlinks=True)
         return Machine(name, root)

@@ -18,7 +18,8 @@ from kexecrec import (E820_RAM, E820_TYPE_OF, ELF_MAGIC, EM_X86_64, ET_CORE, KEX
                       PT_NOTE, PURGATORY_MAX_RANGES, PURGATORY_PARAMS_OFFSET, fmt_ranges, hexs,
                       overlaps, parse_elfcorehdr_arg, subtract, union)
 
-INITRD_SIZE = {"small-vm": 3 * MIB, "large-server": 9 * MIB + 123, "low-high": 5 * MIB + 4095}
+INITRD_SIZE = {"small-vm": 3 * MIB, "large-server": 9 * MIB + 123, "low-high": 5 * MIB + 4095,
+               "qemu-6.12": 7 * MIB}
 
 
 @pytest.fixture(scope="module", params=MACHINES)
