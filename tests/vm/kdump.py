@@ -9,6 +9,7 @@ Result with everything a test compares; nothing here asserts.
 Environment:
   KEXEC_BUILDDIR   build directory holding kexec/kexec-static (default ./_build)
   KEXEC_VM_OUT     where run logs go (default tests/vm/out/)
+  KEXEC_VM_KEEP    how many run directories to keep there (default 10)
   KEXEC_VM_CACHE, KEXEC_VM_KERNEL, KEXEC_VM_MIRROR   see tests/vm/fetch-kernel
   KEXEC_VM_TIMEOUT_SCALE, KEXEC_VM_QEMU, KEXEC_VM_QEMU_DEBUG   see qemu.py
 """
@@ -19,6 +20,7 @@ import importlib.util
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -85,10 +87,20 @@ def out_root():
     return os.path.abspath(os.environ.get("KEXEC_VM_OUT") or os.path.join(HERE, "out"))
 
 
+def _prune(root, keep):
+    """Remove all but the newest keep run directories (each holds ~30 MiB of images)."""
+    runs = [os.path.join(root, d) for d in os.listdir(root)
+            if re.match(r"^[a-z]+-\d{8}-\d{6}-\d+$", d) and os.path.isdir(os.path.join(root, d))]
+    runs.sort(key=os.path.getmtime)
+    for old in runs[:max(0, len(runs) - keep + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def new_run_dir(label="run"):
     """A fresh directory for one session's logs; out/latest points at it."""
     root = out_root()
     os.makedirs(root, exist_ok=True)
+    _prune(root, int(os.environ.get("KEXEC_VM_KEEP", "10")))
     path = os.path.join(root, "%s-%s-%d" % (label, time.strftime("%Y%m%d-%H%M%S"), os.getpid()))
     os.makedirs(path)
     latest = os.path.join(root, "latest")
