@@ -24,6 +24,7 @@ TESTS += $(UNIT_TESTS)
 endif
 
 EXTRA_DIST += \
+	tools/install-deps \
 	tests/run \
 	tests/host/conftest.py \
 	tests/host/bzimage.py \
