@@ -18,6 +18,8 @@
 #include "util.h"
 
 #define MAX_CPUS 65536
+/* __START_KERNEL_map: the kernel image mapping, above the direct map. */
+#define KERNEL_IMAGE_MAP 0xffffffff80000000ULL
 
 static void sv_path(const char *root, const char *path, char *out, size_t len)
 {
@@ -373,10 +375,14 @@ static void read_page_offset(struct sysview *sv)
 	for (i = 0; i < eh.e_phnum && i < 4096; i++) {
 		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
 			break;
-		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1 || !ph.p_paddr)
+		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
 			continue;
-		/* RAM in the direct map, not the kernel text mapping at the top. */
-		if (ph.p_vaddr >= 0xffff800000000000ULL && ph.p_vaddr < 0xffffc00000000000ULL) {
+		/*
+		 * Only RAM and the kernel text have a physical address; the text
+		 * lives at the top, in the kernel image mapping. The direct map's
+		 * base depends on 4- or 5-level paging, so take it as found.
+		 */
+		if (ph.p_vaddr < KERNEL_IMAGE_MAP && ph.p_vaddr > ph.p_paddr) {
 			sv->page_offset = ph.p_vaddr - ph.p_paddr;
 			sv->have_page_offset = true;
 			break;

@@ -47,15 +47,7 @@ def test_capture(vm, name):
     assert_good_capture(vm.result(name))
 
 
-# Known loader bug, kept visible: the -c path takes the direct-map base from a
-# /proc/kcore PT_LOAD only inside the 4-level window, but QEMU's -cpu max has
-# LA57 and the guest runs 5-level paging (direct map near 0xff4..), so the
-# loader falls back to 0xffff888000000000.
-DIRECT_MAP_BUG = pytest.mark.xfail(reason="kexec_load path: direct-map base not found with "
-                                   "5-level paging", strict=False)
-
-
-@pytest.mark.parametrize("name", [pytest.param("kexec-load", marks=DIRECT_MAP_BUG), "kexec-file"])
+@pytest.mark.parametrize("name", ["kexec-load", "kexec-file"])
 def test_ram_vaddr_is_the_direct_map(vm, name):
     """RAM PT_LOADs carry the first kernel's direct-map (PAGE_OFFSET + paddr) vaddr."""
     r = vm.result(name)
