@@ -154,3 +154,12 @@ def test_conflicting_syscall_options(kx):
         assert len(result.calls) == 1, result.describe()
     else:
         result.assert_failed_without_calls()
+
+
+def test_initrd_that_looks_like_an_elfcorehdr(kx):
+    """The kernel takes a kexec_load segment starting with \\177ELF for the
+    elfcorehdr: no other segment may start so."""
+    data = b"\x7fELF" + bzimage.initrd(MIB)[4:]
+    path = kx.file("initrd-elf.img", data)
+    result = run_crash(kx, kx.machine("small-vm"), kx.kernel()[0], path, "-c")
+    result.assert_failed_without_calls(path)
