@@ -4,7 +4,7 @@
  * blob and of the parameter block the loader fills in before the load.
  *
  * The blob is position-independent code with no relocations. It starts with
- * a short jump (never the ELF magic), its parameter block sits at a fixed
+ * a near jump (never the ELF magic), its parameter block sits at a fixed
  * offset, and its entry point is its first byte. The loader copies the blob,
  * writes the parameter block into the copy and loads it as one segment; that
  * segment is the one the digest never covers, since it holds the digest.

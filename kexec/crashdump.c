@@ -32,6 +32,16 @@ int crash_regions(const struct sysview *sv, struct range_list *out)
 	return 0;
 }
 
+struct mem_range crash_load_region(const struct sysview *sv, const struct range_list *crash)
+{
+	size_t i;
+
+	for (i = 0; i < crash->n; i++)
+		if (crash->r[i].end - crash->r[i].start == sv->kexec_crash_size)
+			return crash->r[i];
+	return crash->r[crash->n - 1];
+}
+
 int crash_ram_ranges(const struct sysview *sv, const struct range_list *crash,
 		     struct range_list *out)
 {

@@ -22,6 +22,13 @@
 /* "Crash kernel" entries of /proc/iomem, sorted; empty when none is reserved. */
 int crash_regions(const struct sysview *sv, struct range_list *out);
 
+/*
+ * The region crash segments must go in: the kernel accepts them only in its
+ * main crash region, not in the low one that crashkernel=...,high adds. It
+ * is the one /sys/kernel/kexec_crash_size measures, else the highest.
+ */
+struct mem_range crash_load_region(const struct sysview *sv, const struct range_list *crash);
+
 /* System RAM the dump must contain: all of it but the crash regions and the first MiB. */
 int crash_ram_ranges(const struct sysview *sv, const struct range_list *crash,
 		     struct range_list *out);

@@ -258,6 +258,7 @@ static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, u
 {
 	const struct load_request *req = c->req;
 	uint64_t hi = req->mem_max ? req->mem_max + 1 : UINT64_MAX;
+	struct mem_range main_region;
 	char a[32], b[32];
 	unsigned int i;
 
@@ -269,13 +270,12 @@ static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, u
 	if (!req->crash)
 		return kx_error("no free RAM for the %s (%s, aligned to 0x%" PRIx64 ")", what,
 				fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align);
+	main_region = crash_load_region(&c->sv, &c->crash);
 	kx_error("the crash region is too small: no room for the %s (%s, aligned to 0x%" PRIx64
-		 ") in %s reserved",
+		 "%s) in the crash region 0x%" PRIx64 "-0x%" PRIx64 " (%s)",
 		 what, fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align,
-		 fmt_size(ranges_total(&c->crash), b, sizeof(b)));
-	for (i = 0; i < c->crash.n; i++)
-		fprintf(stderr, "kexec:   crash region 0x%" PRIx64 "-0x%" PRIx64 "\n",
-			c->crash.r[i].start, c->crash.r[i].end - 1);
+		 max < UINT64_MAX ? ", below 4 GiB" : "", main_region.start, main_region.end - 1,
+		 fmt_size(main_region.end - main_region.start, b, sizeof(b)));
 	for (i = 0; i < c->img.nr_segments; i++)
 		fprintf(stderr, "kexec:   already placed: %s, %s\n", c->img.seg[i].name,
 			fmt_size(c->img.seg[i].memsz, a, sizeof(a)));
@@ -289,6 +289,13 @@ static int place_kernel(struct load_ctx *c, uint64_t *addr)
 	uint64_t max = bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB;
 	uint64_t memsz = align_up(bz->init_size, PAGE_SIZE);
 
+	if (c->req->crash && max == FOUR_GIB) {
+		struct mem_range r = crash_load_region(&c->sv, &c->crash);
+
+		if (r.start >= FOUR_GIB)
+			return kx_error("%s cannot be loaded above 4 GiB (its xloadflags 0x%x lack XLF_CAN_BE_LOADED_ABOVE_4G), but the crash region 0x%" PRIx64 "-0x%" PRIx64 " is above 4 GiB: reserve it below 4 GiB (crashkernel=SIZE without ,high) or use a newer kernel",
+					c->req->kernel, bz->xloadflags, r.start, r.end - 1);
+	}
 	if (!bz->relocatable) {
 		if (image_place(&c->img, memsz, PAGE_SIZE, bz->pref_address,
 				bz->pref_address + memsz, addr) || *addr != bz->pref_address)
@@ -395,40 +402,41 @@ static int finish_image(const struct load_ctx *c, struct image *img)
 	return 0;
 }
 
-/* Where segments may go: the crash regions, or for -l the RAM above 1 MiB. */
+/* Where segments may go: the main crash region, or for -l the RAM above 1 MiB. */
 static int init_placement(struct load_ctx *c)
 {
-	struct range_list ram = { 0 };
-	const struct range_list *allowed = &c->crash;
+	struct range_list allowed = { 0 };
+	struct mem_range main_region;
 	char a[32];
 	size_t i;
 	int ret = -1;
 
-	if (crash_regions(&c->sv, &c->crash))
-		return -1;
-	if (c->req->crash && !c->crash.n)
-		return kx_error("no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the running kernel with crashkernel=SIZE (for example crashkernel=256M)",
-				c->p->root);
-	for (i = 0; c->req->crash && i < c->crash.n; i++)
-		kx_debug("crash region 0x%010" PRIx64 "-0x%010" PRIx64 " (%s)\n", c->crash.r[i].start,
-			 c->crash.r[i].end - 1,
-			 fmt_size(c->crash.r[i].end - c->crash.r[i].start, a, sizeof(a)));
-	if (!c->req->crash) {
-		if (sysview_iomem_ranges(&c->sv, "System RAM", MEM_RAM, &ram) ||
-		    ranges_exclude(&ram, 0, CRASH_LOW_RESERVED))
+	if (c->req->crash) {
+		main_region = crash_load_region(&c->sv, &c->crash);
+		for (i = 0; i < c->crash.n; i++)
+			kx_debug("crash region 0x%010" PRIx64 "-0x%010" PRIx64 " (%s)%s\n",
+				 c->crash.r[i].start, c->crash.r[i].end - 1,
+				 fmt_size(c->crash.r[i].end - c->crash.r[i].start, a, sizeof(a)),
+				 c->crash.r[i].start == main_region.start ?
+					 ", segments go here" :
+					 ", capture kernel RAM only (the kernel takes no segments there)");
+		if (ranges_add(&allowed, main_region.start, main_region.end, MEM_RAM))
+			goto out;
+	} else {
+		if (sysview_iomem_ranges(&c->sv, "System RAM", MEM_RAM, &allowed) ||
+		    ranges_exclude(&allowed, 0, CRASH_LOW_RESERVED))
 			goto out;
 		for (i = 0; i < c->crash.n; i++)
-			if (ranges_exclude(&ram, c->crash.r[i].start, c->crash.r[i].end))
+			if (ranges_exclude(&allowed, c->crash.r[i].start, c->crash.r[i].end))
 				goto out;
-		allowed = &ram;
 	}
-	for (i = 0; i < allowed->n; i++)
-		if (ranges_add(&c->img.free, align_up(allowed->r[i].start, PAGE_SIZE),
-			       align_down(allowed->r[i].end, PAGE_SIZE), MEM_RAM))
+	for (i = 0; i < allowed.n; i++)
+		if (ranges_add(&c->img.free, align_up(allowed.r[i].start, PAGE_SIZE),
+			       align_down(allowed.r[i].end, PAGE_SIZE), MEM_RAM))
 			goto out;
 	ret = 0;
 out:
-	ranges_free(&ram);
+	ranges_free(&allowed);
 	return ret;
 }
 
@@ -476,10 +484,16 @@ static int build_image(struct load_ctx *c)
 	struct boot_setup bs;
 	char cmdline[CMDLINE_MAX + 64];
 
-	if (sysview_read(&c->sv, c->p->root, req->crash))
+	if (!c->have_sv) {
+		if (sysview_read(&c->sv, c->p->root))
+			return -1;
+		c->have_sv = true;
+	}
+	if (req->crash && sysview_read_crash(&c->sv))
 		return -1;
-	c->have_sv = true;
 	if (req->hotplug && check_hotplug_support(c))
+		return -1;
+	if (!c->crash.n && crash_regions(&c->sv, &c->crash))
 		return -1;
 	if (init_placement(c))
 		return -1;
@@ -568,6 +582,33 @@ static int load_with_load_syscall(struct load_ctx *c)
 	return ret < 0 ? (int)-ret : 0;
 }
 
+/*
+ * Before any system call: a capture kernel needs a crash region, and one
+ * that can hold at least the kernel and initrd. kexec_load's placement
+ * checks the rest; kexec_file_load would only fail with a bare errno.
+ */
+static int check_crash_region(struct load_ctx *c)
+{
+	uint64_t need = align_up(c->bz.init_size, PAGE_SIZE) + align_up(c->initrd.len, PAGE_SIZE);
+	struct mem_range r;
+	char a[32], b[32];
+
+	if (sysview_read(&c->sv, c->p->root))
+		return -1;
+	c->have_sv = true;
+	if (crash_regions(&c->sv, &c->crash))
+		return -1;
+	if (!c->crash.n)
+		return kx_error("no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the running kernel with crashkernel=SIZE (for example crashkernel=256M)",
+				c->p->root);
+	r = crash_load_region(&c->sv, &c->crash);
+	if (r.end - r.start < need)
+		return kx_error("the crash region 0x%" PRIx64 "-0x%" PRIx64 " (%s) is too small for the kernel %s and initrd (%s at least): reserve more with crashkernel=",
+				r.start, r.end - 1, fmt_size(r.end - r.start, a, sizeof(a)),
+				c->req->kernel, fmt_size(need, b, sizeof(b)));
+	return 0;
+}
+
 /* kexec_file_load errors after which kexec_load may still work. */
 static bool file_load_may_fall_back(int e)
 {
@@ -584,6 +625,8 @@ int do_load(const struct load_request *req, const struct platform *p)
 		goto out;
 	}
 	if (read_inputs(&c))
+		goto out;
+	if (req->crash && check_crash_region(&c))
 		goto out;
 
 	if (req->policy != SYSCALL_LOAD) {

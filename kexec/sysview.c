@@ -511,17 +511,26 @@ int sysview_firmware_memmap(const struct sysview *sv, struct range_list *out)
 	return 0;
 }
 
-int sysview_read(struct sysview *sv, const char *root, bool crash)
+int sysview_read(struct sysview *sv, const char *root)
 {
-	enum sv_state st;
-
 	memset(sv, 0, sizeof(*sv));
 	sv->root = root;
 	if (read_iomem(sv))
 		return -1;
 	read_acpi_rsdp(sv);
-	if (!crash)
+	if (read_u64(root, "/sys/kernel/kexec_crash_size", 10, &sv->kexec_crash_size) != SV_OK)
+		sv->kexec_crash_size = 0;
+	return 0;
+}
+
+int sysview_read_crash(struct sysview *sv)
+{
+	const char *root = sv->root;
+	enum sv_state st;
+
+	if (sv->crash_read)
 		return 0;
+	sv->crash_read = true;
 	if (read_cpus(sv) || read_vmcoreinfo(sv))
 		return -1;
 	read_kallsyms(sv);

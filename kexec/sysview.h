@@ -39,6 +39,10 @@ struct sysview {
 	struct iomem_entry *iomem;
 	size_t nr_iomem;
 
+	/* /sys/kernel/kexec_crash_size: the region crash segments must lie in. */
+	uint64_t kexec_crash_size;
+	bool crash_read; /* sysview_read_crash() has run */
+
 	/* Present CPUs with their crash notes. */
 	struct cpu_note *notes;
 	size_t nr_notes;
@@ -71,11 +75,13 @@ struct sysview {
 int parse_cpu_list(const char *s, unsigned int *count, unsigned int *max_cpu);
 
 /*
- * Read what a load needs: the memory map always, CPUs, crash notes,
- * vmcoreinfo and the hotplug interface for a crash load. Errors name the
- * file at fault.
+ * Read what every load needs: the memory map and the crash region size.
+ * Errors name the file at fault.
  */
-int sysview_read(struct sysview *sv, const char *root, bool crash);
+int sysview_read(struct sysview *sv, const char *root);
+
+/* Add what a kexec_load crash image needs: CPUs, crash notes, vmcoreinfo, hotplug. */
+int sysview_read_crash(struct sysview *sv);
 
 /*
  * /proc/iomem entries of one name as ranges of one type, at any depth but

@@ -99,7 +99,8 @@ static int teardown(void **state)
 
 static void read_view(const struct tree *t, struct sysview *sv)
 {
-	assert_int_equal(sysview_read(sv, t->root, true), 0);
+	assert_int_equal(sysview_read(sv, t->root), 0);
+	assert_int_equal(sysview_read_crash(sv), 0);
 }
 
 static unsigned int nr_cpus_with(const struct tree *t, const char *possible)
