@@ -7,6 +7,7 @@ elfcorehdr, purgatory's digest, boot_params and the capture command line.
 """
 
 import hashlib
+import os
 import struct
 
 import pytest
@@ -201,6 +202,35 @@ def test_elfcorehdr_kernel_text(load):
         syms["_text"], load.elfcorehdr.of_type(PT_LOAD)[:4])
     assert text[0].p_paddr == load.machine.kernel_code_start
     assert text[0].p_memsz == syms["_end"] - syms["_text"]
+
+
+def kcore_direct_map(machine):
+    """PAGE_OFFSET as the machine's /proc/kcore shows it, or None without one."""
+    path = machine.path("/proc/kcore")
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        p_type, _, _, vaddr, paddr = struct.unpack_from("<IIQQQ", data, phoff + i * phentsize)
+        if p_type == PT_LOAD and paddr != (1 << 64) - 1 and vaddr < 0xffffffff80000000:
+            return vaddr - paddr
+    return None
+
+
+def test_elfcorehdr_ram_vaddr_is_the_direct_map(load):
+    """RAM PT_LOADs carry PAGE_OFFSET + paddr, PAGE_OFFSET taken from /proc/kcore
+    (qemu-6.12 was captured under 5-level paging: 0xff4..., not 0xffff888...)."""
+    base = kcore_direct_map(load.machine)
+    if base is None:
+        pytest.skip("%s has no /proc/kcore" % load.machine.name)
+    syms = load.machine.kallsyms
+    ram = [p for p in load.elfcorehdr.of_type(PT_LOAD) if p.p_vaddr != syms["_text"]]
+    assert ram
+    for p in ram:
+        assert p.p_vaddr == base + p.p_paddr, "%s: vaddr is not %#x + paddr" % (p, base)
 
 
 def test_elfcorehdr_system_ram(load):
