@@ -46,6 +46,7 @@ struct load_ctx {
 	struct buf bootparams;
 	unsigned char *purgatory;
 	struct image img;
+	bool syscall_made; /* the kernel saw a load, which may have dropped the old image */
 };
 
 static void load_ctx_free(struct load_ctx *c)
@@ -578,6 +579,7 @@ static int load_with_load_syscall(struct load_ctx *c)
 			.mem = (const void *)(uintptr_t)c->img.seg[i].mem,
 			.memsz = c->img.seg[i].memsz,
 		};
+	c->syscall_made = true;
 	ret = c->p->kexec_load(c->img.entry, c->img.nr_segments, segs, flags);
 	return ret < 0 ? (int)-ret : 0;
 }
@@ -635,6 +637,7 @@ int do_load(const struct load_request *req, const struct platform *p)
 			ret = e;
 			goto out;
 		}
+		c.syscall_made = true;
 		if (req->policy == SYSCALL_FILE || !file_load_may_fall_back(e)) {
 			syscall_error(&c, "kexec_file_load", e);
 			goto out;
@@ -648,6 +651,12 @@ int do_load(const struct load_request *req, const struct platform *p)
 	else
 		ret = e;
 out:
+	/*
+	 * The kernel frees the loaded capture kernel before it takes a new one
+	 * into the same reserved memory, so a load it refused leaves none.
+	 */
+	if (ret && c.syscall_made && req->crash && sysview_kexec_loaded(p->root, true) == 0)
+		kx_error("no capture kernel is loaded now: the kernel dropped the previous one when it began this load");
 	load_ctx_free(&c);
 	return ret;
 }

@@ -294,3 +294,28 @@ def test_status_follows_load_and_unload(kx, policy):
     assert kx.run(m, ["-p", "-S"]).rc == 1
     kx.run(m, ["-p", "-u", policy]).assert_ok()
     assert kx.run(m, ["-p", "-S"]).rc == 0
+
+
+# ---------------------------------------------------------------- a load the kernel refuses
+
+@pytest.mark.parametrize("policy,var", [("-s", "KEXEC_TEST_FILE_ERRNO"),
+                                        ("-c", "KEXEC_TEST_LOAD_ERRNO")])
+def test_refused_load_says_the_old_capture_kernel_is_gone(kx, policy, var):
+    """The kernel frees a loaded capture kernel before it takes the new one, so
+    after a load it refused there is none: kexec must say so."""
+    m = kx.machine("small-vm")
+    m.write("sys/kernel/kexec_crash_loaded", "1\n")
+    result = kx.run(m, crash_args(kx, policy), env={var: "ENOMEM"})
+    assert result.rc != 0, result.describe()
+    assert m.loaded(crash=True) == 0
+    assert "no capture kernel is loaded now" in result.stderr, result.describe()
+
+
+def test_bad_input_keeps_the_loaded_capture_kernel(kx):
+    """Bad input is caught before any system call: the loaded image stays."""
+    m = kx.machine("small-vm")
+    m.write("sys/kernel/kexec_crash_loaded", "1\n")
+    result = kx.run(m, ["-p", "-c", "/nonexistent/vmlinuz"])
+    result.assert_failed_without_calls("/nonexistent/vmlinuz")
+    assert m.loaded(crash=True) == 1
+    assert "no capture kernel is loaded now" not in result.stderr

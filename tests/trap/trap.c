@@ -248,6 +248,9 @@ static long trap_kexec_load(unsigned long entry, unsigned long nr_segments,
 
 	record_call(err, "kexec_load entry=0x%lx nr_segments=%lu flags=0x%lx", entry, nr_segments,
 		    flags);
+	/* The kernel frees the old capture kernel before it loads a new one. */
+	if (err && (flags & KEXEC_ON_CRASH) && nr_segments && err != EPERM && err != EBUSY)
+		set_loaded("kexec_crash_loaded", 0);
 	if (err)
 		return -err;
 
@@ -322,6 +325,9 @@ static long trap_kexec_file_load(int kernel_fd, int initrd_fd, unsigned long cmd
 	record_call(err,
 		    "kexec_file_load kernel=%s initrd=%s cmdline_len=%lu flags=0x%lx cmdline=%.*s",
 		    kernel, initrd, cmdline_len, flags, (int)shown, shown ? cmdline : "");
+	if (err && (flags & KEXEC_FILE_ON_CRASH) && !(flags & KEXEC_FILE_UNLOAD) && err != EPERM &&
+	    err != EBUSY && err != EBADF)
+		set_loaded("kexec_crash_loaded", 0);
 	if (err)
 		return -err;
 
