@@ -90,7 +90,8 @@ static int kernel_text(const struct sysview *sv, uint64_t *paddr, uint64_t *vadd
 				last_end = e->end;
 	}
 	if (!code_start)
-		return kx_error("%s/proc/iomem has no \"Kernel code\" entry: cannot describe the kernel text",
+		return kx_error("%s/proc/iomem has no \"Kernel code\" entry: cannot describe the "
+				"kernel text",
 				sv->root);
 	*paddr = code_start;
 	if (sv->have_text) {
@@ -100,7 +101,8 @@ static int kernel_text(const struct sysview *sv, uint64_t *paddr, uint64_t *vadd
 		*vaddr = DEFAULT_TEXT_VADDR;
 		*size = last_end - code_start;
 		kx_debug("kernel text: no _text/_end in /proc/kallsyms, assuming vaddr 0x%" PRIx64
-			 "\n", *vaddr);
+			 "\n",
+			 *vaddr);
 	}
 	return 0;
 }
@@ -113,7 +115,8 @@ int build_elfcorehdr(const struct sysview *sv, const struct range_list *ram, str
 	Elf64_Ehdr eh;
 
 	if (sv->vmcoreinfo_state != SV_OK)
-		return kx_error("cannot read %s/sys/kernel/vmcoreinfo: the dump would lack vmcoreinfo (kernel without CONFIG_CRASH_DUMP?)",
+		return kx_error("cannot read %s/sys/kernel/vmcoreinfo: the dump would lack "
+				"vmcoreinfo (kernel without CONFIG_CRASH_DUMP?)",
 				sv->root);
 	if (kernel_text(sv, &text_paddr, &text_vaddr, &text_size))
 		return -1;
@@ -201,29 +204,32 @@ int get_elfcorehdrsz(const struct sysview *sv, const struct elfcorehdr_size_requ
 	}
 
 	if (req->option_set && size < req->built)
-		return kx_error("--elfcorehdrsz=%s is smaller than the elfcorehdr built now (%" PRIu64
-				" bytes)", req->option_arg, req->built);
+		return kx_error(
+			"--elfcorehdrsz=%s is smaller than the elfcorehdr built now (%" PRIu64
+			" bytes)",
+			req->option_arg, req->built);
 	if (size > req->crash_size)
 		return kx_error("--elfcorehdrsz=%s does not fit the crash region(s) (%s in all)",
 				req->option_arg ? req->option_arg : "?",
 				fmt_size(req->crash_size, a, sizeof(a)));
 	if (req->option_set && kernel_size && size < kernel_size)
-		kx_warn("--elfcorehdrsz=%s is smaller than the kernel's crash_elfcorehdr_size (%s): later hotplug updates of the elfcorehdr may not fit",
+		kx_warn("--elfcorehdrsz=%s is smaller than the kernel's crash_elfcorehdr_size "
+			"(%s): later hotplug updates of the elfcorehdr may not fit",
 			req->option_arg, fmt_size(kernel_size, b, sizeof(b)));
 	*memsz = align_up(size, PAGE_SIZE);
 	return 0;
 }
 
-int capture_memmap(const struct sysview *sv, const struct range_list *crash,
-		   uint64_t elfcorehdr, uint64_t elfcorehdr_memsz, struct range_list *out)
+int capture_memmap(const struct sysview *sv, const struct range_list *crash, uint64_t elfcorehdr,
+		   uint64_t elfcorehdr_memsz, struct range_list *out)
 {
 	struct range_list low = { 0 };
 	size_t i;
 	int ret = -1;
 
 	/* Real-mode trampolines and the like need RAM below 1 MiB. */
-	if (sysview_iomem_ranges(sv, "System RAM", MEM_RAM, &low) || ranges_exclude(&low, CRASH_LOW_RESERVED,
-								       UINT64_MAX))
+	if (sysview_iomem_ranges(sv, "System RAM", MEM_RAM, &low) ||
+	    ranges_exclude(&low, CRASH_LOW_RESERVED, UINT64_MAX))
 		goto out;
 	for (i = 0; i < low.n; i++)
 		if (ranges_add(out, low.r[i].start, low.r[i].end, MEM_RAM))

@@ -67,7 +67,7 @@ const char *elfcorehdr_size_source_name(enum elfcorehdr_size_source source);
  * The capture kernel's memory map: RAM below 1 MiB and the crash regions
  * less the elfcorehdr, plus ACPI, NVS and reserved ranges as they are.
  */
-int capture_memmap(const struct sysview *sv, const struct range_list *crash,
-		   uint64_t elfcorehdr, uint64_t elfcorehdr_memsz, struct range_list *out);
+int capture_memmap(const struct sysview *sv, const struct range_list *crash, uint64_t elfcorehdr,
+		   uint64_t elfcorehdr_memsz, struct range_list *out);
 
 #endif

@@ -78,7 +78,8 @@ void filter_reused_cmdline(const char *in, char *out, size_t len)
 		if (!*p)
 			break;
 		n = strcspn(p, " \t\n");
-		if (strncmp(p, "crashkernel=", 12) && strncmp(p, "BOOT_IMAGE=", 11) && o + n + 2 < len) {
+		if (strncmp(p, "crashkernel=", 12) && strncmp(p, "BOOT_IMAGE=", 11) &&
+		    o + n + 2 < len) {
 			if (o)
 				out[o++] = ' ';
 			memcpy(out + o, p, n);
@@ -169,23 +170,29 @@ static int syscall_error(const struct load_ctx *c, const char *name, int e)
 	if (e == EPERM) {
 		sysview_lockdown(c->p->root, mode, sizeof(mode));
 		if (mode[0] && strcmp(mode, "none"))
-			return kx_error("%s: the kernel is locked down (lockdown=%s)%s", name, mode,
-					strcmp(name, "kexec_load") ?
-						": it accepts only a kernel signed with a trusted key" :
-						", which forbids kexec_load: use -s with a signed kernel");
-		return kx_error("%s: permission denied (EPERM): loading a kernel needs CAP_SYS_BOOT; run kexec as root",
+			return kx_error(
+				"%s: the kernel is locked down (lockdown=%s)%s", name, mode,
+				strcmp(name, "kexec_load")
+					? ": it accepts only a kernel signed with a trusted key"
+					: ", which forbids kexec_load: use -s with a signed "
+					  "kernel");
+		return kx_error("%s: permission denied (EPERM): loading a kernel needs "
+				"CAP_SYS_BOOT; run kexec as root",
 				name);
 	}
 	if (is_signature_error(e))
-		return kx_error("%s: the kernel rejected the signature of %s (%s): sign it with a key the kernel trusts",
+		return kx_error("%s: the kernel rejected the signature of %s (%s): sign it with a "
+				"key the kernel trusts",
 				name, c->req->kernel, errno_name(e));
 	if (e == EBUSY)
-		return kx_error("%s: a kexec image is in use or being loaded (EBUSY); try again", name);
+		return kx_error("%s: a kexec image is in use or being loaded (EBUSY); try again",
+				name);
 	if (e == ENOSYS)
 		return kx_error("%s: the running kernel does not provide this system call (ENOSYS)",
 				name);
 	if (e == EADDRNOTAVAIL || (e == ENOMEM && c->req->crash))
-		return kx_error("%s: the kernel refused the segments (%s): is the crash region reserved and large enough?",
+		return kx_error("%s: the kernel refused the segments (%s): is the crash region "
+				"reserved and large enough?",
 				name, errno_name(e));
 	return kx_error("%s failed: %s (%s)", name, strerror(e), errno_name(e));
 }
@@ -211,7 +218,8 @@ static int kernel_fd(struct load_ctx *c)
 
 		if (n <= 0) {
 			close(fd);
-			return kx_error("cannot write the decompressed %s to a memfd", c->req->kernel);
+			return kx_error("cannot write the decompressed %s to a memfd",
+					c->req->kernel);
 		}
 		done += (size_t)n;
 	}
@@ -235,7 +243,8 @@ static int load_with_file_syscall(struct load_ctx *c)
 		 flags);
 	kx_debug("command line: \"%s\"\n", c->cmdline);
 	if (req->hotplug)
-		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the elfcorehdr and updates it on hotplug itself\n");
+		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the "
+			 "elfcorehdr and updates it on hotplug itself\n");
 
 	kfd = kernel_fd(c);
 	if (kfd < 0)
@@ -280,7 +289,8 @@ static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, u
 	for (i = 0; i < c->img.nr_segments; i++)
 		fprintf(stderr, "kexec:   already placed: %s, %s\n", c->img.seg[i].name,
 			fmt_size(c->img.seg[i].memsz, a, sizeof(a)));
-	fprintf(stderr, "kexec:   reserve more memory with crashkernel= on the running kernel's command line\n");
+	fprintf(stderr, "kexec:   reserve more memory with crashkernel= on the running kernel's "
+			"command line\n");
 	return -1;
 }
 
@@ -294,12 +304,18 @@ static int place_kernel(struct load_ctx *c, uint64_t *addr)
 		struct mem_range r = crash_load_region(&c->sv, &c->crash);
 
 		if (r.start >= FOUR_GIB)
-			return kx_error("%s cannot be loaded above 4 GiB (its xloadflags 0x%x lack XLF_CAN_BE_LOADED_ABOVE_4G), but the crash region 0x%" PRIx64 "-0x%" PRIx64 " is above 4 GiB: reserve it below 4 GiB (crashkernel=SIZE without ,high) or use a newer kernel",
-					c->req->kernel, bz->xloadflags, r.start, r.end - 1);
+			return kx_error(
+				"%s cannot be loaded above 4 GiB (its xloadflags 0x%x lack "
+				"XLF_CAN_BE_LOADED_ABOVE_4G), but the crash region 0x%" PRIx64
+				"-0x%" PRIx64
+				" is above 4 GiB: reserve it below 4 GiB (crashkernel=SIZE without "
+				",high) or use a newer kernel",
+				c->req->kernel, bz->xloadflags, r.start, r.end - 1);
 	}
 	if (!bz->relocatable) {
 		if (image_place(&c->img, memsz, PAGE_SIZE, bz->pref_address,
-				bz->pref_address + memsz, addr) || *addr != bz->pref_address)
+				bz->pref_address + memsz, addr) ||
+		    *addr != bz->pref_address)
 			return kx_error("%s is not relocatable and its address 0x%" PRIx64
 					" is not free in the crash region",
 					c->req->kernel, bz->pref_address);
@@ -317,7 +333,11 @@ static int check_hotplug_support(const struct load_ctx *c)
 
 	if (sv->elfcorehdr_size_state != SV_MISSING || sv->cpu_crash_hotplug)
 		return 0;
-	return kx_error("--hotplug: the running kernel cannot update the elfcorehdr on CPU or memory hotplug (%s/sys/kernel/crash_elfcorehdr_size and %s/sys/devices/system/cpu/crash_hotplug are missing; Linux 6.6 or later with CONFIG_CRASH_HOTPLUG is needed). Load without --hotplug and reload on hotplug events instead",
+	return kx_error("--hotplug: the running kernel cannot update the elfcorehdr on CPU or "
+			"memory hotplug (%s/sys/kernel/crash_elfcorehdr_size and "
+			"%s/sys/devices/system/cpu/crash_hotplug are missing; Linux 6.6 or later "
+			"with CONFIG_CRASH_HOTPLUG is needed). Load without --hotplug and reload "
+			"on hotplug events instead",
 			sv->root, sv->root);
 }
 
@@ -363,7 +383,8 @@ static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_
 	c->img.entry = addr;
 
 	kx_debug("purgatory at 0x%" PRIx64 ": jumps to 0x%" PRIx64 " with boot_params 0x%" PRIx64
-		 "%s\n", addr, kernel_entry, bp_addr,
+		 "%s\n",
+		 addr, kernel_entry, bp_addr,
 		 req->console_serial ? ", reports on the serial port" : "");
 	kx_debug("digest covers %u ranges:", params.nr_ranges);
 	for (i = 0; i < params.nr_ranges; i++)
@@ -388,9 +409,11 @@ static int finish_image(const struct load_ctx *c, struct image *img)
 		const struct segment *s = &img->seg[i];
 
 		if (strcmp(s->name, "elfcorehdr") && s->bufsz >= 4 && !memcmp(s->buf, "\177ELF", 4))
-			return kx_error("the %s%s%s starts with the ELF magic, so the kernel would take it for the elfcorehdr: pass a cpio or compressed initramfs",
-					s->name, strcmp(s->name, "initrd") ? "" : " ",
-					strcmp(s->name, "initrd") ? "" : c->req->initrd);
+			return kx_error(
+				"the %s%s%s starts with the ELF magic, so the kernel would take it "
+				"for the elfcorehdr: pass a cpio or compressed initramfs",
+				s->name, strcmp(s->name, "initrd") ? "" : " ",
+				strcmp(s->name, "initrd") ? "" : c->req->initrd);
 	}
 
 	for (i = 1; i < img->nr_segments; i++)
@@ -418,9 +441,10 @@ static int init_placement(struct load_ctx *c)
 			kx_debug("crash region 0x%010" PRIx64 "-0x%010" PRIx64 " (%s)%s\n",
 				 c->crash.r[i].start, c->crash.r[i].end - 1,
 				 fmt_size(c->crash.r[i].end - c->crash.r[i].start, a, sizeof(a)),
-				 c->crash.r[i].start == main_region.start ?
-					 ", segments go here" :
-					 ", capture kernel RAM only (the kernel takes no segments there)");
+				 c->crash.r[i].start == main_region.start
+					 ? ", segments go here"
+					 : ", capture kernel RAM only (the kernel takes no "
+					   "segments there)");
 		if (ranges_add(&allowed, main_region.start, main_region.end, MEM_RAM))
 			goto out;
 	} else {
@@ -469,9 +493,10 @@ static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_
 		 " (size from %s), %zu CPU notes, %zu RAM ranges\n",
 		 *hdr_addr, c->elfcorehdr.len, *hdr_memsz, elfcorehdr_size_source_name(source),
 		 c->sv.nr_notes, c->ram.n);
-	kx_debug("elfcorehdr %s\n",
-		 req->hotplug ? "left out of the digest: the kernel rewrites it on hotplug (KEXEC_UPDATE_ELFCOREHDR)" :
-				"in the digest: hotplug updates are not requested");
+	kx_debug("elfcorehdr %s\n", req->hotplug
+					    ? "left out of the digest: the kernel rewrites it on "
+					      "hotplug (KEXEC_UPDATE_ELFCOREHDR)"
+					    : "in the digest: hotplug updates are not requested");
 	return 0;
 }
 
@@ -509,9 +534,10 @@ static int build_image(struct load_ctx *c)
 		initrd_max = (uint64_t)bz->initrd_addr_max + 1;
 		if (initrd_max > low_max || bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
 			initrd_max = low_max;
-		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max, &initrd_addr) ||
-		    image_add_segment(&c->img, "initrd", c->initrd.data, c->initrd.len,
-				      initrd_addr, c->initrd.len, true) < 0)
+		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max,
+				  &initrd_addr) ||
+		    image_add_segment(&c->img, "initrd", c->initrd.data, c->initrd.len, initrd_addr,
+				      c->initrd.len, true) < 0)
 			return -1;
 	}
 
@@ -601,11 +627,15 @@ static int check_crash_region(struct load_ctx *c)
 	if (crash_regions(&c->sv, &c->crash))
 		return -1;
 	if (!c->crash.n)
-		return kx_error("no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the running kernel with crashkernel=SIZE (for example crashkernel=256M)",
-				c->p->root);
+		return kx_error(
+			"no crash region: %s/proc/iomem has no \"Crash kernel\" entry; boot the "
+			"running kernel with crashkernel=SIZE (for example crashkernel=256M)",
+			c->p->root);
 	r = crash_load_region(&c->sv, &c->crash);
 	if (r.end - r.start < need)
-		return kx_error("the crash region 0x%" PRIx64 "-0x%" PRIx64 " (%s) is too small for the kernel %s and initrd (%s at least): reserve more with crashkernel=",
+		return kx_error("the crash region 0x%" PRIx64 "-0x%" PRIx64
+				" (%s) is too small for the kernel %s and initrd (%s at least): "
+				"reserve more with crashkernel=",
 				r.start, r.end - 1, fmt_size(r.end - r.start, a, sizeof(a)),
 				c->req->kernel, fmt_size(need, b, sizeof(b)));
 	return 0;
@@ -656,7 +686,8 @@ out:
 	 * into the same reserved memory, so a load it refused leaves none.
 	 */
 	if (ret && c.syscall_made && req->crash && sysview_kexec_loaded(p->root, true) == 0)
-		kx_error("no capture kernel is loaded now: the kernel dropped the previous one when it began this load");
+		kx_error("no capture kernel is loaded now: the kernel dropped the previous one "
+			 "when it began this load");
 	load_ctx_free(&c);
 	return ret;
 }
@@ -668,7 +699,8 @@ int do_unload(const struct load_request *req, const struct platform *p)
 
 	if (req->policy != SYSCALL_LOAD) {
 		ret = p->kexec_file_load(-1, -1, 0, NULL,
-					 KEXEC_FILE_UNLOAD | (req->crash ? KEXEC_FILE_ON_CRASH : 0));
+					 KEXEC_FILE_UNLOAD |
+						 (req->crash ? KEXEC_FILE_ON_CRASH : 0));
 		if (!ret)
 			return 0;
 		if (req->policy == SYSCALL_FILE || !file_load_may_fall_back((int)-ret))

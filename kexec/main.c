@@ -17,9 +17,9 @@ static long sys_kexec_load(unsigned long entry, unsigned long nr_segments,
 static long sys_kexec_file_load(int kernel_fd, int initrd_fd, unsigned long cmdline_len,
 				const char *cmdline, unsigned long flags)
 {
-	return syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, cmdline_len, cmdline, flags) ?
-		       -errno :
-		       0;
+	return syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, cmdline_len, cmdline, flags)
+		       ? -errno
+		       : 0;
 }
 
 static long sys_reboot_kexec(void)

@@ -67,7 +67,8 @@ void print_usage(void)
 	      "  -l, --load              load KERNEL to boot with -e\n"
 	      "  -u, --unload            unload the kernel (with -p: the capture kernel)\n"
 	      "  -e, --exec              boot the loaded kernel now\n"
-	      "  -S, --status            exit 1 if a capture kernel (with -l: a kernel) is loaded,\n"
+	      "  -S, --status            exit 1 if a capture kernel (with -l: a kernel) is "
+	      "loaded,\n"
 	      "                          0 if not\n"
 	      "  -h, --help              show this help\n"
 	      "  -v, --version           show the version\n"
@@ -177,7 +178,8 @@ int parse_options(int argc, char **argv, struct load_request *req)
 			break;
 		case 't':
 			if (strcmp(optarg, "bzImage") && strcmp(optarg, "bzImage64"))
-				return kx_error("--type=%s: only bzImage (bzImage64) is supported", optarg);
+				return kx_error("--type=%s: only bzImage (bzImage64) is supported",
+						optarg);
 			break;
 		case OPT_APPEND:
 			req->append = optarg;
@@ -194,10 +196,12 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		case OPT_ELFCOREHDRSZ:
 			req->elfcorehdrsz_arg = optarg;
 			if (parse_size(optarg, &req->elfcorehdrsz))
-				return kx_error("--elfcorehdrsz=%s is not a size (decimal or 0x hex, optional K, M or G)",
+				return kx_error("--elfcorehdrsz=%s is not a size (decimal or 0x "
+						"hex, optional K, M or G)",
 						optarg);
 			if (!req->elfcorehdrsz)
-				return kx_error("--elfcorehdrsz=%s: the size must not be zero", optarg);
+				return kx_error("--elfcorehdrsz=%s: the size must not be zero",
+						optarg);
 			req->elfcorehdrsz_set = true;
 			break;
 		case OPT_CONSOLE_SERIAL:
@@ -234,7 +238,8 @@ int parse_options(int argc, char **argv, struct load_request *req)
 				req->kernel);
 
 	if (req->load_normal && req->crash)
-		return kx_error("-l and -p conflict: load either a kernel to boot with -e or a capture kernel");
+		return kx_error("-l and -p conflict: load either a kernel to boot with -e or a "
+				"capture kernel");
 	if (unload && exec)
 		return kx_error("-u and -e conflict");
 	if (status) {
@@ -246,7 +251,8 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		req->action = ACTION_UNLOAD;
 	} else if (exec) {
 		if (req->crash)
-			return kx_error("-e boots a kernel loaded with -l; a capture kernel (-p) boots only on a panic");
+			return kx_error("-e boots a kernel loaded with -l; a capture kernel (-p) "
+					"boots only on a panic");
 		req->action = ACTION_EXEC;
 	} else if (req->load_normal || req->crash) {
 		req->action = ACTION_LOAD;
@@ -257,7 +263,8 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		req->action = ACTION_LOAD;
 		req->exec_after_load = true;
 	} else {
-		return kx_error("nothing to do: give an action (-p, -l, -u, -e, -S) and a kernel (try --help)");
+		return kx_error("nothing to do: give an action (-p, -l, -u, -e, -S) and a kernel "
+				"(try --help)");
 	}
 	if (req->mem_max && req->mem_max <= req->mem_min)
 		return kx_error("--mem-max=0x%llx is not above --mem-min=0x%llx",

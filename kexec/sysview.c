@@ -250,7 +250,8 @@ static int add_cpu_note(struct sysview *sv, unsigned int cpu)
 	snprintf(p_size, sizeof(p_size), "/sys/devices/system/cpu/cpu%u/crash_notes_size", cpu);
 	st = read_u64(sv->root, p_addr, 16, &addr);
 	if (st == SV_MISSING)
-		return kx_error("cannot read %s%s: the running kernel has no crash notes for present CPU %u (CONFIG_CRASH_DUMP?)",
+		return kx_error("cannot read %s%s: the running kernel has no crash notes for "
+				"present CPU %u (CONFIG_CRASH_DUMP?)",
 				sv->root, p_addr, cpu);
 	if (st == SV_MALFORMED)
 		return kx_error("%s%s does not hold a hex address", sv->root, p_addr);

@@ -181,8 +181,9 @@ static int gunzip(const char *path, const struct buf *in, struct buf *out)
 	do {
 		if (out->len >= MAX_IMAGE_SIZE) {
 			inflateEnd(&zs);
-			return kx_error("%s: decompresses to more than %llu MiB; not a kernel image",
-					path, MAX_IMAGE_SIZE >> 20);
+			return kx_error(
+				"%s: decompresses to more than %llu MiB; not a kernel image", path,
+				MAX_IMAGE_SIZE >> 20);
 		}
 		if (buf_reserve(out, 1 << 20)) {
 			inflateEnd(&zs);
@@ -212,8 +213,9 @@ static int unxz(const char *path, const struct buf *in, struct buf *out)
 	do {
 		if (out->len >= MAX_IMAGE_SIZE) {
 			lzma_end(&ls);
-			return kx_error("%s: decompresses to more than %llu MiB; not a kernel image",
-					path, MAX_IMAGE_SIZE >> 20);
+			return kx_error(
+				"%s: decompresses to more than %llu MiB; not a kernel image", path,
+				MAX_IMAGE_SIZE >> 20);
 		}
 		if (buf_reserve(out, 1 << 20)) {
 			lzma_end(&ls);

@@ -28,8 +28,8 @@ _Static_assert(offsetof(struct purgatory_params, boot_params) == PURGATORY_PARAM
  * Compilers give an object this large 32-byte alignment unless told
  * otherwise, which would push it past offset 0x10.
  */
-__attribute__((section(".head.params"), used, aligned(16)))
-struct purgatory_params purgatory_params = {
+__attribute__((section(".head.params"), used,
+	       aligned(16))) struct purgatory_params purgatory_params = {
 	.magic = PURGATORY_MAGIC,
 };
 

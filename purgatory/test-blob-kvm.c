@@ -164,8 +164,8 @@ static int vm_open(struct vm *vm)
 		return EXIT_SKIP;
 	}
 
-	vm->mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	vm->mem =
+		mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm->mem == MAP_FAILED) {
 		perror("mmap guest memory");
 		return EXIT_FAILURE;
@@ -308,11 +308,11 @@ static void put_params(struct vm *vm, uint64_t base, const struct purgatory_para
 static void check_handover(struct vm *vm, const char *scenario, uint64_t base)
 {
 	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rdi", "rbp", "r8",
-					     "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+					     "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
 	struct kvm_sregs s;
 	struct kvm_regs r;
 	const __u64 *const zero[] = { &r.rax, &r.rbx, &r.rcx, &r.rdx, &r.rdi, &r.rbp, &r.r8,
-				      &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15 };
+				      &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15 };
 	size_t i;
 
 	if (ioctl(vm->vcpu, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu, KVM_GET_SREGS, &s) < 0) {
@@ -459,8 +459,8 @@ static void scenario_bad_params(struct vm *vm, uint64_t base, bool bad_magic)
 		fail(scenario, "touched I/O ports although the magic was wrong");
 	if (!bad_magic && !printed(&u, "not booting the capture kernel"))
 		fail(scenario, "no message; got \"%s\"", u.out);
-	printf("ok: %s at 0x%llx%s%s", scenario, (unsigned long long)base,
-	       u.len ? ":\n" : "\n", u.out);
+	printf("ok: %s at 0x%llx%s%s", scenario, (unsigned long long)base, u.len ? ":\n" : "\n",
+	       u.out);
 }
 
 int main(void)

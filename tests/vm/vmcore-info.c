@@ -47,8 +47,9 @@ static int read_at(const struct core *c, void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 
 	if (c->size && (off > c->size || len > c->size - off)) {
-		fprintf(stderr, "vmcore-info: %s: 0x%zx bytes at offset 0x%" PRIx64
-				" lie past the end (size 0x%" PRIx64 ")\n",
+		fprintf(stderr,
+			"vmcore-info: %s: 0x%zx bytes at offset 0x%" PRIx64
+			" lie past the end (size 0x%" PRIx64 ")\n",
 			c->path, len, off, c->size);
 		return -1;
 	}
@@ -59,8 +60,9 @@ static int read_at(const struct core *c, void *buf, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "vmcore-info: %s: reading 0x%zx bytes at offset 0x%" PRIx64
-					": %s\n",
+			fprintf(stderr,
+				"vmcore-info: %s: reading 0x%zx bytes at offset 0x%" PRIx64
+				": %s\n",
 				c->path, len, off, n ? strerror(errno) : "unexpected end of file");
 			return -1;
 		}
@@ -127,8 +129,8 @@ static uint32_t get_u32(const unsigned char *p)
 }
 
 /* The value of KEY= in a vmcoreinfo text, copied into out as one word. */
-static void vmcoreinfo_value(const unsigned char *desc, uint32_t descsz, const char *key,
-			     char *out, size_t outlen)
+static void vmcoreinfo_value(const unsigned char *desc, uint32_t descsz, const char *key, char *out,
+			     size_t outlen)
 {
 	size_t klen = strlen(key);
 	uint32_t i = 0;
@@ -177,9 +179,10 @@ static int walk_notes(const char *path, const unsigned char *seg, uint64_t len,
 		if (!namesz && !descsz && !type)
 			break;
 		if (next > len) {
-			fprintf(stderr, "vmcore-info: %s: note at 0x%" PRIx64
-					" (namesz 0x%x descsz 0x%x) overruns its segment of 0x%" PRIx64
-					" bytes\n",
+			fprintf(stderr,
+				"vmcore-info: %s: note at 0x%" PRIx64
+				" (namesz 0x%x descsz 0x%x) overruns its segment of 0x%" PRIx64
+				" bytes\n",
 				path, pos, namesz, descsz, len);
 			return -1;
 		}
@@ -239,7 +242,8 @@ static int describe(struct core *c, int headers_only)
 		return -1;
 	/* PN_XNUM (extended numbering) never occurs in a kdump: reject it too. */
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum == PN_XNUM) {
-		fprintf(stderr, "vmcore-info: %s: bad program header table (phentsize %u phnum %u)\n",
+		fprintf(stderr,
+			"vmcore-info: %s: bad program header table (phentsize %u phnum %u)\n",
 			c->path, eh.e_phentsize, eh.e_phnum);
 		return -1;
 	}
@@ -263,8 +267,8 @@ static int describe(struct core *c, int headers_only)
 		if (headers_only) {
 			char tbuf[16];
 
-			printf("phdr type=%s offset=0x%" PRIx64 " paddr=0x%" PRIx64 " vaddr=0x%" PRIx64
-			       " filesz=0x%" PRIx64 " memsz=0x%" PRIx64 "\n",
+			printf("phdr type=%s offset=0x%" PRIx64 " paddr=0x%" PRIx64
+			       " vaddr=0x%" PRIx64 " filesz=0x%" PRIx64 " memsz=0x%" PRIx64 "\n",
 			       phdr_type_name(p->p_type, tbuf, sizeof(tbuf)), p->p_offset,
 			       p->p_paddr, p->p_vaddr, p->p_filesz, p->p_memsz);
 		}
@@ -281,8 +285,9 @@ static int describe(struct core *c, int headers_only)
 		if (p->p_type != PT_NOTE || !p->p_filesz)
 			continue;
 		if (p->p_filesz > MAX_NOTE_SEGMENT) {
-			fprintf(stderr, "vmcore-info: %s: PT_NOTE %u of 0x%" PRIx64
-					" bytes is larger than the 0x%x this tool reads\n",
+			fprintf(stderr,
+				"vmcore-info: %s: PT_NOTE %u of 0x%" PRIx64
+				" bytes is larger than the 0x%x this tool reads\n",
 				c->path, i, p->p_filesz, MAX_NOTE_SEGMENT);
 			ret = -1;
 			break;
@@ -326,9 +331,10 @@ static int describe(struct core *c, int headers_only)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmcore-info [-H] [FILE]\n"
-		   "  describe the notes and PT_LOADs of an ELF64 core file (default /proc/vmcore)\n"
-		   "  -H  print the program headers only, without reading the notes\n");
+	fprintf(f,
+		"usage: vmcore-info [-H] [FILE]\n"
+		"  describe the notes and PT_LOADs of an ELF64 core file (default /proc/vmcore)\n"
+		"  -H  print the program headers only, without reading the notes\n");
 }
 
 int main(int argc, char **argv)

@@ -55,11 +55,13 @@ int bootparams_build(const struct boot_setup *bs, uint64_t addr, struct buf *out
 	size_t i, n_zero_page;
 
 	if (cmdlen > bz->cmdline_size)
-		return kx_error("the command line is %zu bytes; this kernel takes at most %u (cmdline_size)",
+		return kx_error("the command line is %zu bytes; this kernel takes at most %u "
+				"(cmdline_size)",
 				cmdlen, bz->cmdline_size);
 	if (!(bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) && addr + size > (1ULL << 32))
-		return kx_error("boot_params at 0x%llx is above 4 GiB, which this kernel cannot read",
-				(unsigned long long)addr);
+		return kx_error(
+			"boot_params at 0x%llx is above 4 GiB, which this kernel cannot read",
+			(unsigned long long)addr);
 
 	out->len = 0;
 	if (buf_reserve_zero(out, size))

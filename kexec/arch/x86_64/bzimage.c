@@ -28,13 +28,15 @@ int bzimage_parse(const char *path, const unsigned char *f, size_t size, struct 
 	memset(bz, 0, sizeof(*bz));
 	if (size < 0x264 || get16(f + BZ_BOOT_FLAG) != 0xaa55 || memcmp(f + BZ_HEADER, "HdrS", 4)) {
 		if (size >= 4 && !memcmp(f, "\177ELF", 4))
-			return kx_error("%s is an ELF file (vmlinux?), not a bzImage: pass the bzImage (vmlinuz)",
+			return kx_error("%s is an ELF file (vmlinux?), not a bzImage: pass the "
+					"bzImage (vmlinuz)",
 					path);
 		if (size < 0x264 && size >= 0x206 && !memcmp(f + BZ_HEADER, "HdrS", 4))
 			return kx_error("%s is truncated: %zu bytes end inside the setup header",
 					path, size);
-		return kx_error("%s is not an x86 bzImage (no boot flag 0xaa55 and \"HdrS\" setup header)",
-				path);
+		return kx_error(
+			"%s is not an x86 bzImage (no boot flag 0xaa55 and \"HdrS\" setup header)",
+			path);
 	}
 
 	bz->version = get16(f + BZ_VERSION);
@@ -44,21 +46,24 @@ int bzimage_parse(const char *path, const unsigned char *f, size_t size, struct 
 
 	bz->xloadflags = f[BZ_XLOADFLAGS];
 	if (!(bz->xloadflags & XLF_KERNEL_64))
-		return kx_error("%s has no 64-bit entry point (xloadflags 0x%x lacks XLF_KERNEL_64): not an x86_64 kernel",
+		return kx_error("%s has no 64-bit entry point (xloadflags 0x%x lacks "
+				"XLF_KERNEL_64): not an x86_64 kernel",
 				path, bz->xloadflags);
 
 	setup_sects = f[BZ_SETUP_SECTS] ? f[BZ_SETUP_SECTS] : 4;
 	bz->setup_size = (size_t)(setup_sects + 1) * 512;
 	bz->header_end = BZ_JUMP + 2 + f[BZ_JUMP + 1];
 	if (bz->header_end > bz->setup_size || bz->header_end < BZ_INIT_SIZE + 8)
-		return kx_error("%s has a setup header ending at 0x%zx, outside its %u setup sectors",
-				path, bz->header_end, setup_sects);
+		return kx_error(
+			"%s has a setup header ending at 0x%zx, outside its %u setup sectors", path,
+			bz->header_end, setup_sects);
 	syssize = (uint64_t)get32(f + BZ_SYSSIZE) * 16;
 	if (bz->setup_size >= size)
 		return kx_error("%s is truncated: %zu bytes, but its setup code alone is %zu bytes",
 				path, size, bz->setup_size);
 	if (syssize && bz->setup_size + syssize > size)
-		return kx_error("%s is truncated: %zu bytes, but its header says %llu (setup 0x%zx + payload 0x%llx)",
+		return kx_error("%s is truncated: %zu bytes, but its header says %llu (setup 0x%zx "
+				"+ payload 0x%llx)",
 				path, size, (unsigned long long)(bz->setup_size + syssize),
 				bz->setup_size, (unsigned long long)syssize);
 
