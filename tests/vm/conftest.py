@@ -33,11 +33,13 @@ class Runner:
         return self._run_dir
 
     def images(self, scenario):
-        key = (scenario.needs_kexec, scenario.udev, tuple(scenario.udev_rules))
+        key = (scenario.needs_kexec, scenario.udev, tuple(scenario.udev_rules),
+               tuple(scenario.files), scenario.kexec_path)
         if key not in self._images:
             try:
                 self._images[key] = kdump.prepare(self.run_dir, scenario.needs_kexec,
-                                                  scenario.udev, scenario.udev_rules)
+                                                  scenario.udev, scenario.udev_rules,
+                                                  scenario.files, scenario.kexec_path)
             except kdump.SetupError as e:
                 self._images[key] = e
         images = self._images[key]

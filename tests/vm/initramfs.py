@@ -13,7 +13,8 @@ Two archives come out of one description:
 Both are gzip-compressed newc archives written here, so device nodes and
 ownership need no privileges. With udev=True, Debian's udevadm and the
 shared libraries it needs are added, with systemd-udevd linked to it, for
-scenarios that check what udev rules see.
+scenarios that check what udev rules see; extra files (a rule, its helper,
+a configuration) can be placed anywhere in the first kernel's tree.
 """
 
 import argparse
@@ -164,11 +165,13 @@ def base_archive(vmcore_info):
     return archive
 
 
-def build(outdir, kernel, vmcore_info, kexec=None, tools=(), udev=False, udev_rules=()):
+def build(outdir, kernel, vmcore_info, kexec=None, tools=(), udev=False, udev_rules=(),
+          files=(), kexec_path="/sbin/kexec"):
     """Write capture.img and first.img into outdir; return the first one's path.
 
-    kexec, when given, becomes /sbin/kexec of the first kernel; tools are
-    more static binaries for its /bin.
+    kexec, when given, becomes kexec_path (/sbin/kexec) of the first kernel;
+    tools are more static binaries for its /bin; files, (guest path, bytes,
+    mode) each, go into the first kernel's initramfs last, over anything else.
     """
     inputs = [("kernel", kernel), ("vmcore-info binary", vmcore_info)]
     inputs += [("kexec binary", kexec)] if kexec else []
@@ -185,9 +188,11 @@ def build(outdir, kernel, vmcore_info, kexec=None, tools=(), udev=False, udev_ru
     if udev:
         add_udev(first, udev_rules)
     if kexec:
-        first.file("/sbin/kexec", kexec, 0o755)
+        first.file(kexec_path, kexec, 0o755)
     for tool in tools:
         first.file("/bin/" + os.path.basename(tool), tool, 0o755)
+    for path, data, mode in files:
+        first.data(path, data, mode)
     first.file("/boot/vmlinuz", kernel, 0o644)
     first.file("/boot/initrd.img", capture_img, 0o644)
     return first.write_gz(os.path.join(outdir, "first.img"))

@@ -131,9 +131,11 @@ class Images:
     kexec: str = None
 
 
-def prepare(outdir, with_kexec=True, udev=False, udev_rules=()):
-    """Kernel and first-kernel initramfs; with_kexec puts the loader under test in it,
-    udev adds Debian's udev with the given rule files (host paths)."""
+def prepare(outdir, with_kexec=True, udev=False, udev_rules=(), files=(),
+            kexec_path="/sbin/kexec"):
+    """Kernel and first-kernel initramfs; with_kexec puts the loader under test in it
+    (at kexec_path), udev adds Debian's udev with the given rule files (host paths),
+    files are (guest path, text, mode) to add last."""
     kexec = kexec_static() if with_kexec else None
     vmlinuz = kernel()
     bindir = os.path.join(outdir, "bin")
@@ -141,15 +143,19 @@ def prepare(outdir, with_kexec=True, udev=False, udev_rules=()):
     vmcore_info = build_static(os.path.join(HERE, "vmcore-info.c"), bindir)
     file_load = build_static(os.path.join(HERE, "crash-file-load.c"), bindir)
     name = "initramfs" + ("-kexec" if kexec else "") + ("-udev" if udev else "")
-    if udev_rules:
-        name += "-" + hashlib.sha1("\0".join(udev_rules).encode()).hexdigest()[:8]
+    if udev_rules or files or kexec_path != "/sbin/kexec":
+        key = "\0".join(list(udev_rules) + [kexec_path] +
+                        ["%s\0%s\0%o" % f for f in files])
+        name += "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
     try:
         rules = []
         for path in udev_rules:
             with open(path) as f:
                 rules.append((os.path.basename(path), f.read()))
         first = initramfs.build(os.path.join(outdir, name), vmlinuz, vmcore_info, kexec,
-                                [file_load], udev=udev, udev_rules=rules)
+                                [file_load], udev=udev, udev_rules=rules,
+                                files=[(p, t.encode(), m) for p, t, m in files],
+                                kexec_path=kexec_path)
     except (OSError, initramfs.InitramfsError) as e:
         raise SetupError("cannot build the initramfs: %s" % e)
     return Images(vmlinuz, first, kexec)
@@ -303,6 +309,8 @@ class Scenario:
     qemu_args: tuple = ()
     udev: bool = False          # run Debian's udev in the first kernel
     udev_rules: tuple = ()      # host paths of rule files for its /etc/udev/rules.d
+    files: tuple = ()           # (guest path, text, mode) added to the first initramfs
+    kexec_path: str = "/sbin/kexec"   # where the loader under test goes in the guest
     describe: str = ""
 
 
@@ -328,6 +336,7 @@ class Result:
     qemu_status: int = None
     timings: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)      # what happened, for the reader
+    udev: dict = field(default_factory=dict)       # the udev scenarios' observations
 
     def serial_log(self):
         return os.path.join(self.logdir, "serial.log")
@@ -626,6 +635,186 @@ COLD_DIMM_ARGS = ("-object", "memory-backend-ram,id=mem-dimm0,size=128M",
                   "-device", "pc-dimm,id=dimm0,memdev=mem-dimm0")
 
 
+# -- the kdump integration (kdump/) under real udev --------------------------
+
+# Where `make install` puts kdump/ for a distribution layout (configure
+# --prefix=/usr --sbindir=/sbin --sysconfdir=/etc --libexecdir=/usr/libexec),
+# with the @...@ names kdump/local.mk substitutes.
+GUEST_INSTALL_DIRS = {
+    "sbindir": "/sbin",
+    "sysconfdir": "/etc",
+    "pkglibexecdir": "/usr/libexec/kexec-hp",
+}
+GUEST_UDEVRULESDIR = "/usr/lib/udev/rules.d"      # $(prefix)/lib/udev/rules.d
+KDUMP_RULE = GUEST_UDEVRULESDIR + "/98-kexec-hp-kdump.rules"
+KDUMP_RELOAD = GUEST_INSTALL_DIRS["pkglibexecdir"] + "/kdump-reload"
+KDUMP_CONF = GUEST_INSTALL_DIRS["sysconfdir"] + "/kexec-hp/kdump.conf"
+# The guest's /sbin/kexec is a wrapper that logs every call; the loader itself:
+KEXEC_BIN = "/sbin/kexec.bin"
+KEXEC_CALLS = "/run/kexec-calls.log"
+UDEV_EVENTS = "/run/udev-hotplug-events.log"
+GUEST_SYSLOG = "/run/messages"     # busybox syslogd, started by init with udev
+
+# /sbin/kexec of the udev guests. A rule's RUN program (and what it starts)
+# has the event's ACTION, DEVPATH and SEQNUM in its environment, so each
+# line says which event, if any, caused the call. During a load a sampler
+# counts how often /sys/kernel/kexec_crash_loaded read 0 and 1.
+KEXEC_WRAPPER = r"""#!/bin/sh
+log=%(log)s
+read -r t0 _ < /proc/uptime
+tag=/run/kexec-sample.$$
+case " $* " in
+*" -S "* | *" --status "* | *" -u "* | *" --unload "*) sample= ;;
+*) sample=1 ;;
+esac
+if [ -n "$sample" ]; then
+	rm -f "$tag.stop" "$tag.out"
+	(
+		n0=0 n1=0
+		while [ ! -e "$tag.stop" ]; do
+			read -r v < /sys/kernel/kexec_crash_loaded
+			if [ "$v" = 1 ]; then n1=$((n1 + 1)); else n0=$((n0 + 1)); fi
+		done
+		echo "$n0 $n1" > "$tag.out"
+	) < /dev/null > /dev/null 2>&1 &
+	sampler=$!
+fi
+%(kexec)s "$@"
+rc=$?
+samples=-
+if [ -n "$sample" ]; then
+	touch "$tag.stop"
+	wait "$sampler"
+	read -r n0 n1 < "$tag.out"
+	samples=$n0/$n1
+	rm -f "$tag.stop" "$tag.out"
+fi
+read -r t1 _ < /proc/uptime
+echo "start=$t0 end=$t1 rc=$rc seqnum=${SEQNUM:--} action=${ACTION:--}" \
+	"devpath=${DEVPATH:--} unloaded/loaded=$samples args=$*" >> "$log"
+exit $rc
+""" % {"log": KEXEC_CALLS, "kexec": KEXEC_BIN}
+
+# Every CPU and memory uevent udev handles, when it starts on it, with
+# crash_hotplug as the kdump rule sees it (ATTRS: the parent's). PROGRAM runs
+# while the rules are read, before any RUN program, and this file sorts
+# before the kdump rule.
+TRACE_RULE_PATH = "/etc/udev/rules.d/00-hotplug-trace.rules"
+TRACE_RULE = 'SUBSYSTEM=="cpu|memory", PROGRAM="/bin/udev-hotplug-trace"\n'
+TRACE_SCRIPT = r"""#!/bin/sh
+read -r t _ < /proc/uptime
+ch=$(cat "/sys$DEVPATH/../crash_hotplug" 2>/dev/null)
+echo "t=$t seqnum=$SEQNUM action=$ACTION devpath=$DEVPATH crash_hotplug=${ch:--}" >> %s
+""" % UDEV_EVENTS
+
+
+def kdump_subst(text, dirs=None):
+    """kdump/local.mk's kdump_subst: @pkglibexecdir@ and friends, for the guest."""
+    for name, value in (dirs or GUEST_INSTALL_DIRS).items():
+        text = text.replace("@%s@" % name, value)
+    left = sorted(set(re.findall(r"@[A-Za-z_]+@", text)))
+    if left:
+        raise SetupError("kdump/ uses %s, which tests/vm/kdump.py does not substitute"
+                         % ", ".join(left))
+    return text
+
+
+def guest_kdump_conf(kexec_args="-c"):
+    """The guest's kdump.conf: what kdump-reload loads again, as the scenarios load it."""
+    return ("KDUMP_KERNEL=%s\nKDUMP_INITRD=%s\nKDUMP_APPEND=%s\nKDUMP_KEXEC_ARGS=%s\n"
+            % (GUEST_KERNEL, GUEST_INITRD, shlex.quote(CAPTURE_APPEND), shlex.quote(kexec_args)))
+
+
+def kdump_integration_files():
+    """The rule, helper and configuration as `make install` lays them out, plus the
+    kexec wrapper and the event trace: (guest path, text, mode) for Scenario.files."""
+    def source(name):
+        with open(os.path.join(TOP, "kdump", name)) as f:
+            return f.read()
+    return (
+        (KDUMP_RULE, kdump_subst(source("98-kexec-hp-kdump.rules.in")), 0o644),
+        (KDUMP_RELOAD, kdump_subst(source("kdump-reload.in")), 0o755),
+        (KDUMP_CONF, guest_kdump_conf(), 0o644),
+        ("/sbin/kexec", KEXEC_WRAPPER, 0o755),
+        (TRACE_RULE_PATH, TRACE_RULE, 0o644),
+        ("/bin/udev-hotplug-trace", TRACE_SCRIPT, 0o755),
+    )
+
+
+def _fields_line(line):
+    """key=value words of a log line; args= takes the rest of the line."""
+    head, sep, args = line.partition(" args=")
+    out = dict(w.split("=", 1) for w in head.split() if "=" in w)
+    if sep:
+        out["args"] = args
+    return out
+
+
+def remove_kdump_rule(guest, result):
+    """remove the kdump rule from the guest and make udevd reread its rules"""
+    guest.run("rm %s && udevadm control --reload" % KDUMP_RULE)
+    result.notes.append("removed %s" % KDUMP_RULE)
+
+
+def watch_udev(guest, result):
+    """keep what udev did at boot, then start counting kexec calls and uevents afresh"""
+    result.udev["boot_calls"] = [_fields_line(l) for l in
+                                 guest.run("cat %s 2>/dev/null; true" % KEXEC_CALLS)[1]]
+    guest.run(": > %s; : > %s" % (KEXEC_CALLS, UDEV_EVENTS))
+    result.udev["status_before"] = guest.run(KEXEC_STATUS, check=False)[0]
+    result.udev["rule_present"] = guest.run("test -e %s" % KDUMP_RULE, check=False)[0] == 0
+
+
+def settle_udev(guest, result):
+    """wait until udev has handled the CPU add and memory online events, then settle"""
+    t = time.monotonic()
+    _poll(guest, "grep -q 'action=add devpath=/devices/system/cpu/cpu1 ' %s" % UDEV_EVENTS,
+          120, "udev handles the add event of cpu1")
+    _poll(guest, "grep -q 'action=online devpath=/devices/system/memory/' %s" % UDEV_EVENTS,
+          120, "udev handles a memory online event")
+    guest.run("udevadm settle --timeout=120", 150)
+    result.timings["udev_settle"] = time.monotonic() - t
+    # The -S below goes through the wrapper as well: read its log first.
+    calls = [_fields_line(l) for l in guest.run("cat %s" % KEXEC_CALLS)[1]]
+    result.udev["status_after"] = guest.run(KEXEC_STATUS, check=False)[0]
+    result.udev["calls"] = calls
+    result.udev["events"] = [_fields_line(l) for l in guest.run("cat %s" % UDEV_EVENTS)[1]]
+    result.udev["syslog"] = guest.run("grep kdump-reload %s; true" % GUEST_SYSLOG)[1]
+    reloads = [c for c in calls if c.get("action", "-") != "-" and "/" in
+               c.get("unloaded/loaded", "-")]
+    if reloads:
+        samples = [tuple(map(int, c["unloaded/loaded"].split("/"))) for c in reloads]
+        result.notes.append("%d reload(s) from udev; during them kexec_crash_loaded read 0 "
+                            "in %d of %d samples" % (len(reloads), sum(s[0] for s in samples),
+                                                     sum(s[0] + s[1] for s in samples)))
+    with open(os.path.join(result.logdir, "udev.txt"), "w") as f:
+        f.write(udev_summary(result) + "\n")
+
+
+def udev_summary(result):
+    """One line per uevent and kexec call after the load, for failure messages and
+    udev.txt in the scenario's log directory."""
+    u = result.udev
+    lines = ["events:"] + ["  t=%s %s %s crash_hotplug=%s" % (e.get("t"), e.get("action"),
+                                                              e.get("devpath"),
+                                                              e.get("crash_hotplug"))
+                           for e in u.get("events", [])]
+    lines += ["kexec calls:"] + ["  %s-%s rc=%s event=%s %s unloaded/loaded=%s: kexec %s"
+                                 % (c.get("start"), c.get("end"), c.get("rc"), c.get("action"),
+                                    c.get("devpath"), c.get("unloaded/loaded"), c.get("args"))
+                                 for c in u.get("calls", [])]
+    lines += ["syslog:"] + ["  " + l for l in u.get("syslog", [])]
+    return "\n".join(lines)
+
+
+def udev_scenario(name, load, steps_before=(), describe=""):
+    return Scenario(name, load, status=KEXEC_STATUS,
+                    steps=tuple(steps_before) + (watch_udev, hot_add_cpu, hot_add_dimm,
+                                                 settle_udev),
+                    udev=True, files=kdump_integration_files(), kexec_path=KEXEC_BIN,
+                    describe=describe)
+
+
 def scenarios():
     """Every scenario by name; the tests and the demo pick from these."""
     s = [
@@ -654,5 +843,13 @@ def scenarios():
                  steps=(offline_and_remove_dimm("dimm0"),),
                  append_extra="memhp_default_state=online_movable", qemu_args=COLD_DIMM_ARGS,
                  describe="kexec -p -s, cold-plugged movable DIMM removed"),
+        udev_scenario("udev-hotplug", kexec_command("-c", hotplug=True),
+                      describe="kexec -p -c --hotplug under udev with the kdump rule: "
+                               "no reload"),
+        udev_scenario("udev-reload", kexec_command("-c"),
+                      describe="kexec -p -c under udev with the kdump rule: kdump-reload "
+                               "reloads"),
+        udev_scenario("udev-no-rule", kexec_command("-c"), steps_before=(remove_kdump_rule,),
+                      describe="kexec -p -c under udev, the kdump rule removed: stale dump"),
     ]
     return {x.name: x for x in s}
