@@ -171,9 +171,9 @@ const char *elfcorehdr_size_source_name(enum elfcorehdr_size_source source)
 	case ELFCOREHDR_SIZE_KERNEL:
 		return "/sys/kernel/crash_elfcorehdr_size";
 	case ELFCOREHDR_SIZE_COMPUTED:
-		return "computed from possible CPUs and 8192 memory ranges";
+		return "possible CPUs and 8192 memory ranges";
 	case ELFCOREHDR_SIZE_BUILT:
-		return "the header as built, no room to grow";
+		return "the header as built now, no room to grow";
 	}
 	return "?";
 }
@@ -208,10 +208,15 @@ int get_elfcorehdrsz(const struct sysview *sv, const struct elfcorehdr_size_requ
 			"--elfcorehdrsz=%s is smaller than the elfcorehdr built now (%" PRIu64
 			" bytes)",
 			req->option_arg, req->built);
-	if (size > req->crash_size)
-		return kx_error("--elfcorehdrsz=%s does not fit the crash region(s) (%s in all)",
-				req->option_arg ? req->option_arg : "?",
+	if (size > req->crash_size) {
+		if (req->option_set)
+			return kx_error("--elfcorehdrsz=%s does not fit the crash region (%s)",
+					req->option_arg, fmt_size(req->crash_size, a, sizeof(a)));
+		return kx_error("the elfcorehdr needs %s (%s), more than the crash region (%s): "
+				"reserve more with crashkernel= or give --elfcorehdrsz",
+				fmt_size(size, b, sizeof(b)), elfcorehdr_size_source_name(*source),
 				fmt_size(req->crash_size, a, sizeof(a)));
+	}
 	if (req->option_set && kernel_size && size < kernel_size)
 		kx_warn("--elfcorehdrsz=%s is smaller than the kernel's crash_elfcorehdr_size "
 			"(%s): later hotplug updates of the elfcorehdr may not fit",

@@ -55,7 +55,7 @@ struct elfcorehdr_size_request {
 	uint64_t option; /* --elfcorehdrsz in bytes */
 	const char *option_arg; /* as typed */
 	uint64_t built; /* bytes of the header built now */
-	uint64_t crash_size; /* total bytes of the crash regions */
+	uint64_t crash_size; /* bytes of the crash region the segments go in */
 };
 
 /* Decide the elfcorehdr segment's memsz (page-rounded) and why; 0 or -1. */

@@ -26,6 +26,8 @@
 
 #define FOUR_GIB (1ULL << 32)
 #define CMDLINE_MAX 4096
+/* " elfcorehdr=0x" and 16 hex digits */
+#define ELFCOREHDR_ARG_MAX 30
 
 /* Everything one load owns, freed in one place. */
 struct load_ctx {
@@ -33,7 +35,8 @@ struct load_ctx {
 	const struct platform *p;
 	struct buf kernel_file;
 	bool kernel_compressed;
-	struct buf initrd;
+	struct buf initrd; /* read only for kexec_load */
+	uint64_t initrd_size;
 	struct bzimage bz;
 	char cmdline[CMDLINE_MAX];
 	/* kexec_load only */
@@ -109,6 +112,24 @@ static int build_cmdline(struct load_ctx *c)
 	return 0;
 }
 
+/*
+ * The kernel takes at most cmdline_size bytes; for a capture kernel the
+ * loader (or, with kexec_file_load, the kernel) adds " elfcorehdr=0x...".
+ */
+static int check_cmdline_length(const struct load_ctx *c)
+{
+	size_t len = strlen(c->cmdline), added = c->req->crash ? ELFCOREHDR_ARG_MAX : 0;
+
+	if (len + added <= c->bz.cmdline_size)
+		return 0;
+	if (added)
+		return kx_error("the command line is %zu bytes, plus up to %zu for the elfcorehdr= "
+				"that is added; %s takes at most %u (cmdline_size)",
+				len, added, c->req->kernel, c->bz.cmdline_size);
+	return kx_error("the command line is %zu bytes; %s takes at most %u (cmdline_size)", len,
+			c->req->kernel, c->bz.cmdline_size);
+}
+
 static int read_inputs(struct load_ctx *c)
 {
 	const struct load_request *req = c->req;
@@ -118,12 +139,15 @@ static int read_inputs(struct load_ctx *c)
 	if (bzimage_parse(req->kernel, c->kernel_file.data, c->kernel_file.len, &c->bz))
 		return -1;
 	if (req->initrd) {
-		if (read_whole_file(req->initrd, false, &c->initrd, NULL))
+		int fd = open_regular_file(req->initrd, &c->initrd_size);
+
+		if (fd < 0)
 			return -1;
-		if (!c->initrd.len)
-			return kx_error("initrd %s is empty", req->initrd);
+		close(fd);
 	}
-	return build_cmdline(c);
+	if (build_cmdline(c))
+		return -1;
+	return check_cmdline_length(c);
 }
 
 static const char *errno_name(int e)
@@ -151,8 +175,20 @@ static const char *errno_name(int e)
 		return "ENODATA";
 	case EADDRNOTAVAIL:
 		return "EADDRNOTAVAIL";
+	case EFAULT:
+		return "EFAULT";
+	case EIO:
+		return "EIO";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EBADF:
+		return "EBADF";
+	case EKEYEXPIRED:
+		return "EKEYEXPIRED";
+	case EKEYREVOKED:
+		return "EKEYREVOKED";
 	default:
-		return "error";
+		return "unnamed errno";
 	}
 }
 
@@ -176,6 +212,11 @@ static int syscall_error(const struct load_ctx *c, const char *name, int e)
 					? ": it accepts only a kernel signed with a trusted key"
 					: ", which forbids kexec_load: use -s with a signed "
 					  "kernel");
+		if (!strcmp(name, "kexec_load") && sysview_kexec_load_disabled(c->p->root) == 1)
+			return kx_error(
+				"kexec_load: permission denied (EPERM): "
+				"/proc/sys/kernel/kexec_load_disabled is 1 until the next boot; "
+				"use -s (kexec_file_load)");
 		return kx_error("%s: permission denied (EPERM): loading a kernel needs "
 				"CAP_SYS_BOOT; run kexec as root",
 				name);
@@ -194,7 +235,11 @@ static int syscall_error(const struct load_ctx *c, const char *name, int e)
 		return kx_error("%s: the kernel refused the segments (%s): is the crash region "
 				"reserved and large enough?",
 				name, errno_name(e));
-	return kx_error("%s failed: %s (%s)", name, strerror(e), errno_name(e));
+	if (e == EINVAL && c->req->hotplug && !strcmp(name, "kexec_load"))
+		return kx_error(
+			"kexec_load: the kernel refused the load (EINVAL); a kernel older "
+			"than 6.6 does not know KEXEC_UPDATE_ELFCOREHDR: try without --hotplug");
+	return kx_error("%s failed: %s (%s %d)", name, strerror(e), errno_name(e), e);
 }
 
 /* kexec_file_load needs an fd of the raw bzImage: decompressed images go to a memfd. */
@@ -242,34 +287,47 @@ static int load_with_file_syscall(struct load_ctx *c)
 		 c->kernel_compressed ? " (decompressed)" : "", req->initrd ? req->initrd : "none",
 		 flags);
 	kx_debug("command line: \"%s\"\n", c->cmdline);
-	if (req->hotplug)
-		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the "
-			 "elfcorehdr and updates it on hotplug itself\n");
 
 	kfd = kernel_fd(c);
 	if (kfd < 0)
 		return -1;
 	if (req->initrd) {
-		ifd = open(req->initrd, O_RDONLY | O_CLOEXEC);
+		ifd = open_regular_file(req->initrd, NULL);
 		if (ifd < 0) {
 			close(kfd);
-			return kx_error("cannot open %s: %s", req->initrd, strerror(errno));
+			return -1;
 		}
 	}
 	ret = c->p->kexec_file_load(kfd, ifd, strlen(c->cmdline) + 1, c->cmdline, flags);
 	close(kfd);
 	if (ifd >= 0)
 		close(ifd);
-	return ret < 0 ? (int)-ret : 0;
+	if (ret < 0)
+		return (int)-ret;
+	if (req->hotplug)
+		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the "
+			 "elfcorehdr and updates it on hotplug itself\n");
+	if (req->elfcorehdrsz_set)
+		kx_warn("--elfcorehdrsz=%s has no effect with kexec_file_load: the kernel sizes "
+			"the elfcorehdr itself",
+			req->elfcorehdrsz_arg);
+	if (req->mem_min || req->mem_max)
+		kx_warn("--mem-min and --mem-max have no effect with kexec_file_load: the kernel "
+			"places the segments itself");
+	return 0;
 }
 
+/*
+ * Place a segment below max (a limit of the image format, explained by
+ * limit) and within --mem-min/--mem-max, or say what did not fit where.
+ */
 static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, uint64_t align,
-			 uint64_t max, uint64_t *addr)
+			 uint64_t max, const char *limit, uint64_t *addr)
 {
 	const struct load_request *req = c->req;
 	uint64_t hi = req->mem_max ? req->mem_max + 1 : UINT64_MAX;
 	struct mem_range main_region;
-	char a[32], b[32];
+	char a[32], b[32], where[160] = "";
 	unsigned int i;
 
 	if (max < hi)
@@ -277,20 +335,27 @@ static int place_or_fail(struct load_ctx *c, const char *what, uint64_t memsz, u
 	if (!image_place(&c->img, memsz, align, req->mem_min, hi, addr))
 		return 0;
 
+	if (max < UINT64_MAX)
+		snprintf(where, sizeof(where), " below 0x%" PRIx64 " (%s)", max, limit);
+	if (req->mem_min || req->mem_max)
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			 " within --mem-min=0x%" PRIx64 " and --mem-max=0x%" PRIx64, req->mem_min,
+			 req->mem_max ? req->mem_max : UINT64_MAX);
+	fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a));
 	if (!req->crash)
-		return kx_error("no free RAM for the %s (%s, aligned to 0x%" PRIx64 ")", what,
-				fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align);
+		return kx_error("no free RAM for the %s (%s, aligned to 0x%" PRIx64 ")%s", what, a,
+				align, where);
 	main_region = crash_load_region(&c->sv, &c->crash);
-	kx_error("the crash region is too small: no room for the %s (%s, aligned to 0x%" PRIx64
-		 "%s) in the crash region 0x%" PRIx64 "-0x%" PRIx64 " (%s)",
-		 what, fmt_size(align_up(memsz, PAGE_SIZE), a, sizeof(a)), align,
-		 max < UINT64_MAX ? ", below 4 GiB" : "", main_region.start, main_region.end - 1,
+	kx_error("no room for the %s (%s, aligned to 0x%" PRIx64
+		 ")%s in the crash region 0x%" PRIx64 "-0x%" PRIx64 " (%s)",
+		 what, a, align, where, main_region.start, main_region.end - 1,
 		 fmt_size(main_region.end - main_region.start, b, sizeof(b)));
 	for (i = 0; i < c->img.nr_segments; i++)
 		fprintf(stderr, "kexec:   already placed: %s, %s\n", c->img.seg[i].name,
 			fmt_size(c->img.seg[i].memsz, a, sizeof(a)));
-	fprintf(stderr, "kexec:   reserve more memory with crashkernel= on the running kernel's "
-			"command line\n");
+	if (!req->mem_min && !req->mem_max)
+		fprintf(stderr, "kexec:   the crash region is too small: reserve more memory with "
+				"crashkernel= on the running kernel's command line\n");
 	return -1;
 }
 
@@ -317,14 +382,18 @@ static int place_kernel(struct load_ctx *c, uint64_t *addr)
 				bz->pref_address + memsz, addr) ||
 		    *addr != bz->pref_address)
 			return kx_error("%s is not relocatable and its address 0x%" PRIx64
-					" is not free in the crash region",
-					c->req->kernel, bz->pref_address);
+					" is not free %s",
+					c->req->kernel, bz->pref_address,
+					c->req->crash ? "in the crash region" : "RAM");
 		return 0;
 	}
-	if (!image_place(&c->img, memsz, bz->kernel_alignment, c->req->mem_min,
-			 c->req->mem_max ? c->req->mem_max + 1 : max, addr))
+	if (c->req->mem_max && c->req->mem_max < max)
+		max = c->req->mem_max + 1;
+	if (!image_place(&c->img, memsz, bz->kernel_alignment, c->req->mem_min, max, addr))
 		return 0;
-	return place_or_fail(c, "kernel", memsz, bz->min_alignment, max, addr);
+	return place_or_fail(c, "kernel", memsz, bz->min_alignment,
+			     bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? UINT64_MAX : FOUR_GIB,
+			     "the kernel lacks XLF_CAN_BE_LOADED_ABOVE_4G", addr);
 }
 
 static int check_hotplug_support(const struct load_ctx *c)
@@ -359,7 +428,7 @@ static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_
 	uint64_t addr;
 	unsigned int i;
 
-	if (place_or_fail(c, "purgatory", purgatory_memsz, PAGE_SIZE, UINT64_MAX, &addr))
+	if (place_or_fail(c, "purgatory", purgatory_memsz, PAGE_SIZE, UINT64_MAX, NULL, &addr))
 		return -1;
 	c->purgatory = malloc(purgatory_blob_size);
 	if (!c->purgatory)
@@ -397,15 +466,15 @@ static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_
 }
 
 /*
- * Sort the segments by address and make sure that the kernel, which takes
- * the last segment starting with the ELF magic for the elfcorehdr, can only
- * find the real one.
+ * Sort the segments by address. With --hotplug, make sure that the kernel,
+ * which takes the last segment starting with the ELF magic for the
+ * elfcorehdr when it rewrites it, can only find the real one.
  */
 static int finish_image(const struct load_ctx *c, struct image *img)
 {
 	unsigned int i, j;
 
-	for (i = 0; i < img->nr_segments; i++) {
+	for (i = 0; c->req->crash && c->req->hotplug && i < img->nr_segments; i++) {
 		const struct segment *s = &img->seg[i];
 
 		if (strcmp(s->name, "elfcorehdr") && s->bufsz >= 4 && !memcmp(s->buf, "\177ELF", 4))
@@ -465,6 +534,13 @@ out:
 	return ret;
 }
 
+static uint64_t main_region_size(const struct load_ctx *c)
+{
+	struct mem_range r = crash_load_region(&c->sv, &c->crash);
+
+	return r.end - r.start;
+}
+
 /* The dump's header, built and placed; its address goes on the command line. */
 static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_memsz)
 {
@@ -481,11 +557,11 @@ static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_
 		.option = req->elfcorehdrsz,
 		.option_arg = req->elfcorehdrsz_arg,
 		.built = c->elfcorehdr.len,
-		.crash_size = ranges_total(&c->crash),
+		.crash_size = main_region_size(c),
 	};
 	if (get_elfcorehdrsz(&c->sv, &sreq, hdr_memsz, &source))
 		return -1;
-	if (place_or_fail(c, "elfcorehdr", *hdr_memsz, PAGE_SIZE, UINT64_MAX, hdr_addr) ||
+	if (place_or_fail(c, "elfcorehdr", *hdr_memsz, PAGE_SIZE, UINT64_MAX, NULL, hdr_addr) ||
 	    image_add_segment(&c->img, "elfcorehdr", c->elfcorehdr.data, c->elfcorehdr.len,
 			      *hdr_addr, *hdr_memsz, !req->hotplug) < 0)
 		return -1;
@@ -511,9 +587,9 @@ static int build_image(struct load_ctx *c)
 	char cmdline[CMDLINE_MAX + 64];
 
 	if (!c->have_sv) {
+		c->have_sv = true;
 		if (sysview_read(&c->sv, c->p->root))
 			return -1;
-		c->have_sv = true;
 	}
 	if (req->crash && sysview_read_crash(&c->sv))
 		return -1;
@@ -531,10 +607,16 @@ static int build_image(struct load_ctx *c)
 		return -1;
 
 	if (req->initrd) {
+		const char *limit = "the kernel's initrd_addr_max";
+
 		initrd_max = (uint64_t)bz->initrd_addr_max + 1;
-		if (initrd_max > low_max || bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
+		if (initrd_max > low_max || bz->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) {
 			initrd_max = low_max;
-		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max,
+			limit = "the kernel lacks XLF_CAN_BE_LOADED_ABOVE_4G";
+		}
+		if (read_whole_file(req->initrd, false, &c->initrd, NULL))
+			return -1;
+		if (place_or_fail(c, "initrd", c->initrd.len, PAGE_SIZE, initrd_max, limit,
 				  &initrd_addr) ||
 		    image_add_segment(&c->img, "initrd", c->initrd.data, c->initrd.len, initrd_addr,
 				      c->initrd.len, true) < 0)
@@ -564,7 +646,8 @@ static int build_image(struct load_ctx *c)
 		.memmap = &c->memmap,
 		.acpi_rsdp = c->sv.acpi_rsdp,
 	};
-	if (place_or_fail(c, "boot_params", bootparams_size(&bs), PAGE_SIZE, low_max, &bp_addr) ||
+	if (place_or_fail(c, "boot_params", bootparams_size(&bs), PAGE_SIZE, low_max,
+			  "the kernel lacks XLF_CAN_BE_LOADED_ABOVE_4G", &bp_addr) ||
 	    bootparams_build(&bs, bp_addr, &c->bootparams) ||
 	    image_add_segment(&c->img, "boot_params", c->bootparams.data, c->bootparams.len,
 			      bp_addr, c->bootparams.len, true) < 0)
@@ -617,13 +700,13 @@ static int load_with_load_syscall(struct load_ctx *c)
  */
 static int check_crash_region(struct load_ctx *c)
 {
-	uint64_t need = align_up(c->bz.init_size, PAGE_SIZE) + align_up(c->initrd.len, PAGE_SIZE);
+	uint64_t need = align_up(c->bz.init_size, PAGE_SIZE) + align_up(c->initrd_size, PAGE_SIZE);
 	struct mem_range r;
 	char a[32], b[32];
 
+	c->have_sv = true;
 	if (sysview_read(&c->sv, c->p->root))
 		return -1;
-	c->have_sv = true;
 	if (crash_regions(&c->sv, &c->crash))
 		return -1;
 	if (!c->crash.n)
@@ -634,10 +717,11 @@ static int check_crash_region(struct load_ctx *c)
 	r = crash_load_region(&c->sv, &c->crash);
 	if (r.end - r.start < need)
 		return kx_error("the crash region 0x%" PRIx64 "-0x%" PRIx64
-				" (%s) is too small for the kernel %s and initrd (%s at least): "
+				" (%s) is too small for the kernel %s%s (%s at least): "
 				"reserve more with crashkernel=",
 				r.start, r.end - 1, fmt_size(r.end - r.start, a, sizeof(a)),
-				c->req->kernel, fmt_size(need, b, sizeof(b)));
+				c->req->kernel, c->req->initrd ? " and its initrd" : "",
+				fmt_size(need, b, sizeof(b)));
 	return 0;
 }
 
@@ -650,7 +734,7 @@ static bool file_load_may_fall_back(int e)
 int do_load(const struct load_request *req, const struct platform *p)
 {
 	struct load_ctx c = { .req = req, .p = p };
-	int e, ret = -1;
+	int e, file_errno = 0, ret = -1;
 
 	if ((req->hotplug || req->elfcorehdrsz_set) && !req->crash) {
 		kx_error("--hotplug and --elfcorehdrsz apply to a capture kernel (-p) only");
@@ -672,10 +756,14 @@ int do_load(const struct load_request *req, const struct platform *p)
 			syscall_error(&c, "kexec_file_load", e);
 			goto out;
 		}
+		file_errno = e;
 		kx_debug("kexec_file_load failed with %s; falling back to kexec_load\n",
 			 errno_name(e));
 	}
 	e = load_with_load_syscall(&c);
+	if (e && file_errno)
+		kx_error("kexec_file_load had failed first: %s (%s), so kexec_load was tried",
+			 strerror(file_errno), errno_name(file_errno));
 	if (e > 0)
 		syscall_error(&c, "kexec_load", e);
 	else

@@ -122,6 +122,26 @@ static int parse_serial(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* getopt_long's '?': say what is wrong with the word, without its guesswork. */
+static int bad_option(const char *word)
+{
+	const struct option *o;
+	size_t n;
+
+	if (strncmp(word, "--", 2))
+		return kx_error("unknown option %s (try --help)", word);
+	n = strcspn(word + 2, "=");
+	for (o = long_options; o->name; o++)
+		if (strlen(o->name) == n && !strncmp(o->name, word + 2, n))
+			return kx_error("option --%s takes no value: %s (try --help)", o->name,
+					word);
+	for (o = long_options; o->name; o++)
+		if (!strncmp(o->name, word + 2, n))
+			return kx_error("option %.*s is ambiguous or unknown (try --help)",
+					(int)n + 2, word);
+	return kx_error("unknown option %.*s (try --help)", (int)n + 2, word);
+}
+
 int parse_options(int argc, char **argv, struct load_request *req)
 {
 	bool unload = false, exec = false, status = false;
@@ -225,9 +245,7 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		case ':':
 			return kx_error("option %s needs a value (try --help)", argv[optind - 1]);
 		default:
-			if (optopt)
-				return kx_error("unknown option -%c (try --help)", optopt);
-			return kx_error("unknown option %s (try --help)", argv[optind - 1]);
+			return bad_option(argv[optind - 1]);
 		}
 	}
 
@@ -240,8 +258,15 @@ int parse_options(int argc, char **argv, struct load_request *req)
 	if (req->load_normal && req->crash)
 		return kx_error("-l and -p conflict: load either a kernel to boot with -e or a "
 				"capture kernel");
+	if (status && (unload || exec))
+		return kx_error("-S conflicts with %s: give one action", unload ? "-u" : "-e");
 	if (unload && exec)
-		return kx_error("-u and -e conflict");
+		return kx_error("-u and -e conflict: give one action");
+	if (req->kernel && (unload || status || (exec && !req->load_normal))) {
+		const char *opt = status ? "-S" : unload ? "-u" : "-e";
+
+		return kx_error("unexpected kernel %s: %s takes no kernel", req->kernel, opt);
+	}
 	if (status) {
 		/* As kexec-tools: the capture kernel's state unless -l was given. */
 		req->action = ACTION_STATUS;
@@ -249,13 +274,15 @@ int parse_options(int argc, char **argv, struct load_request *req)
 			req->crash = true;
 	} else if (unload) {
 		req->action = ACTION_UNLOAD;
-	} else if (exec) {
-		if (req->crash)
-			return kx_error("-e boots a kernel loaded with -l; a capture kernel (-p) "
-					"boots only on a panic");
+	} else if (exec && req->crash) {
+		return kx_error("-e boots a kernel loaded with -l; a capture kernel (-p) "
+				"boots only on a panic");
+	} else if (exec && !req->load_normal) {
 		req->action = ACTION_EXEC;
 	} else if (req->load_normal || req->crash) {
 		req->action = ACTION_LOAD;
+		/* -l KERNEL -e: load it, then boot it. */
+		req->exec_after_load = exec;
 		if (!req->kernel)
 			return kx_error("%s needs a kernel image file", req->crash ? "-p" : "-l");
 	} else if (req->kernel) {
@@ -266,6 +293,9 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		return kx_error("nothing to do: give an action (-p, -l, -u, -e, -S) and a kernel "
 				"(try --help)");
 	}
+	/* The top of the address space is no limit at all. */
+	if (req->mem_max == UINT64_MAX)
+		req->mem_max = 0;
 	if (req->mem_max && req->mem_max <= req->mem_min)
 		return kx_error("--mem-max=0x%llx is not above --mem-min=0x%llx",
 				(unsigned long long)req->mem_max, (unsigned long long)req->mem_min);

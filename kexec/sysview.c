@@ -18,6 +18,8 @@
 #include "util.h"
 
 #define MAX_CPUS 65536
+/* A CPU's crash notes are a few hundred bytes; anything past this is garbage. */
+#define MAX_NOTE_SIZE 65536
 /* __START_KERNEL_map: the kernel image mapping, above the direct map. */
 #define KERNEL_IMAGE_MAP 0xffffffff80000000ULL
 
@@ -54,6 +56,13 @@ static int read_text(const char *root, const char *path, char *buf, size_t len)
 	close(fd);
 	buf[got] = '\0';
 	return (int)got;
+}
+
+/* For quoting a file's content in a message: its first line only. */
+static const char *first_line(char *buf)
+{
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
 }
 
 static bool exists(const char *root, const char *path)
@@ -111,7 +120,8 @@ int parse_cpu_list(const char *s, unsigned int *count, unsigned int *max_cpu)
 			hi = strtoul(p, &end, 10);
 			p = end;
 		}
-		if (hi < lo || hi >= MAX_CPUS)
+		/* The kernel prints CPU lists ascending, without overlaps. */
+		if (hi < lo || hi >= MAX_CPUS || (total && lo <= hi_seen))
 			return -1;
 		total += (unsigned int)(hi - lo + 1);
 		if (hi > hi_seen)
@@ -158,26 +168,39 @@ static int for_each_cpu(const char *s, int (*fn)(struct sysview *, unsigned int)
 	return 0;
 }
 
+/* One hex number of at most 16 digits, no sign; returns the end or NULL. */
+static const char *parse_hex(const char *p, uint64_t *v)
+{
+	unsigned int digits = 0;
+
+	*v = 0;
+	while (isxdigit((unsigned char)*p)) {
+		if (++digits > 16)
+			return NULL;
+		*v = *v << 4 |
+		     (uint64_t)(isdigit((unsigned char)*p) ? *p - '0' : (*p | 0x20) - 'a' + 10);
+		p++;
+	}
+	return digits ? p : NULL;
+}
+
 static int parse_iomem_line(const char *line, struct iomem_entry *e)
 {
-	unsigned long long start, last;
+	uint64_t start, last;
 	const char *p = line;
 	unsigned int spaces = 0;
-	char *end;
 	size_t n;
 
 	while (*p == ' ') {
 		p++;
 		spaces++;
 	}
-	start = strtoull(p, &end, 16);
-	if (end == p || *end != '-')
+	p = parse_hex(p, &start);
+	if (!p || *p != '-')
 		return -1;
-	p = end + 1;
-	last = strtoull(p, &end, 16);
-	if (end == p)
+	p = parse_hex(p + 1, &last);
+	if (!p || last < start)
 		return -1;
-	p = end;
 	while (*p == ' ')
 		p++;
 	if (*p != ':')
@@ -214,8 +237,11 @@ static int read_iomem(struct sysview *sv)
 		lineno++;
 		if (parse_iomem_line(line, &e)) {
 			fclose(f);
-			return kx_error("%s line %u is not 'START-END : NAME': %.60s", path, lineno,
-					line);
+			line[strcspn(line, "\n")] = '\0';
+			sysview_free(sv);
+			return kx_error(
+				"%s line %u is not 'START-END : NAME' with START <= END: %.60s",
+				path, lineno, line);
 		}
 		if (sv->nr_iomem == cap) {
 			struct iomem_entry *n;
@@ -263,6 +289,12 @@ static int add_cpu_note(struct sysview *sv, unsigned int cpu)
 	if (!size)
 		/* Older kernels lack the file; their note buffer was never larger. */
 		size = 1024;
+	if (!addr)
+		return kx_error("%s%s reads 0: CPU %u has no crash note buffer", sv->root, p_addr,
+				cpu);
+	if (size > MAX_NOTE_SIZE)
+		return kx_error("%s%s reads %" PRIu64 ": far larger than a crash note buffer",
+				sv->root, p_size, size);
 	sv->notes[sv->nr_notes++] = (struct cpu_note){ .cpu = cpu, .addr = addr, .size = size };
 	return 0;
 }
@@ -302,7 +334,7 @@ static int read_cpus(struct sysview *sv)
 		return kx_error("cannot read %s/sys/devices/system/cpu/present", sv->root);
 	if (parse_cpu_list(buf, &count, NULL))
 		return kx_error("%s/sys/devices/system/cpu/present is not a CPU list: %.40s",
-				sv->root, buf);
+				sv->root, first_line(buf));
 	sv->notes = calloc(count, sizeof(*sv->notes));
 	if (!sv->notes)
 		return kx_error("out of memory for %u CPUs", count);
@@ -320,7 +352,7 @@ static int read_vmcoreinfo(struct sysview *sv)
 	}
 	if (sscanf(buf, "%llx %llx", &addr, &size) != 2 || !addr || !size)
 		return kx_error("%s/sys/kernel/vmcoreinfo is not 'ADDR SIZE' in hex: %.40s",
-				sv->root, buf);
+				sv->root, first_line(buf));
 	sv->vmcoreinfo_addr = addr;
 	sv->vmcoreinfo_size = size;
 	sv->vmcoreinfo_state = SV_OK;
@@ -560,6 +592,15 @@ int sysview_kexec_loaded(const char *root, bool crash)
 
 	if (read_u64(root, crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded",
 		     10, &v) != SV_OK)
+		return -1;
+	return v ? 1 : 0;
+}
+
+int sysview_kexec_load_disabled(const char *root)
+{
+	uint64_t v;
+
+	if (read_u64(root, "/proc/sys/kernel/kexec_load_disabled", 10, &v) != SV_OK)
 		return -1;
 	return v ? 1 : 0;
 }

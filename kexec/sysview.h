@@ -102,6 +102,8 @@ void sysview_free(struct sysview *sv);
  * a flag that was read, -1 when it could not be read.
  */
 int sysview_kexec_loaded(const char *root, bool crash);
+/* /proc/sys/kernel/kexec_load_disabled: 1, 0, or -1 when unreadable. */
+int sysview_kexec_load_disabled(const char *root);
 /* The active lockdown mode ("none", "integrity", "confidentiality") or "". */
 void sysview_lockdown(const char *root, char *mode, size_t len);
 /* /proc/cmdline, trailing newline removed. */

@@ -4,6 +4,7 @@
  * images may come gzip- or xz-compressed (some distros ship vmlinuz.gz);
  * zlib and liblzma undo that, so the image parser only ever sees a bzImage.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,8 +19,10 @@
 
 #include "util.h"
 
-/* Far above any real bzImage, so a decompression bomb ends with a message. */
+/* Far above any real file we load, so a runaway read ends with a message. */
 #define MAX_IMAGE_SIZE (1ULL << 30)
+/* Far above any real bzImage, so a decompression bomb ends early. */
+#define MAX_DECOMPRESSED_SIZE (256ULL << 20)
 
 bool kx_debug_enabled;
 
@@ -63,10 +66,18 @@ int parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	unsigned int shift = 0;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	int base = 10;
+
+	/* Decimal or 0x hex only: a leading 0 is not octal here. */
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+	}
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
@@ -168,6 +179,14 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+/* Room for the next chunk of output, never past the decompression limit. */
+static size_t decompress_room(const struct buf *out)
+{
+	size_t room = out->cap - out->len, left = MAX_DECOMPRESSED_SIZE + 1 - out->len;
+
+	return room < left ? room : left;
+}
+
 static int gunzip(const char *path, const struct buf *in, struct buf *out)
 {
 	z_stream zs;
@@ -179,26 +198,46 @@ static int gunzip(const char *path, const struct buf *in, struct buf *out)
 	zs.next_in = in->data;
 	zs.avail_in = (uInt)in->len;
 	do {
-		if (out->len >= MAX_IMAGE_SIZE) {
+		if (out->len > MAX_DECOMPRESSED_SIZE) {
 			inflateEnd(&zs);
 			return kx_error(
 				"%s: decompresses to more than %llu MiB; not a kernel image", path,
-				MAX_IMAGE_SIZE >> 20);
+				MAX_DECOMPRESSED_SIZE >> 20);
 		}
 		if (buf_reserve(out, 1 << 20)) {
 			inflateEnd(&zs);
 			return -1;
 		}
 		zs.next_out = out->data + out->len;
-		zs.avail_out = (uInt)(out->cap - out->len);
+		zs.avail_out = (uInt)decompress_room(out);
 		ret = inflate(&zs, Z_NO_FLUSH);
-		out->len = out->cap - zs.avail_out;
+		out->len = (size_t)(zs.next_out - out->data);
 	} while (ret == Z_OK);
 	inflateEnd(&zs);
 	if (ret != Z_STREAM_END)
 		return kx_error("%s: gzip data is corrupt or truncated (zlib: %s)", path,
 				zs.msg ? zs.msg : "unexpected end of input");
 	return 0;
+}
+
+static const char *lzma_message(lzma_ret ret)
+{
+	switch (ret) {
+	case LZMA_BUF_ERROR:
+		return "xz data is truncated";
+	case LZMA_DATA_ERROR:
+		return "xz data is corrupt";
+	case LZMA_FORMAT_ERROR:
+		return "not xz data after all";
+	case LZMA_OPTIONS_ERROR:
+		return "xz data uses options liblzma does not support";
+	case LZMA_MEM_ERROR:
+		return "out of memory decompressing xz data";
+	case LZMA_UNSUPPORTED_CHECK:
+		return "xz data uses an unsupported integrity check";
+	default:
+		return "xz data cannot be decompressed";
+	}
 }
 
 static int unxz(const char *path, const struct buf *in, struct buf *out)
@@ -211,45 +250,80 @@ static int unxz(const char *path, const struct buf *in, struct buf *out)
 	ls.next_in = in->data;
 	ls.avail_in = in->len;
 	do {
-		if (out->len >= MAX_IMAGE_SIZE) {
+		if (out->len > MAX_DECOMPRESSED_SIZE) {
 			lzma_end(&ls);
 			return kx_error(
 				"%s: decompresses to more than %llu MiB; not a kernel image", path,
-				MAX_IMAGE_SIZE >> 20);
+				MAX_DECOMPRESSED_SIZE >> 20);
 		}
 		if (buf_reserve(out, 1 << 20)) {
 			lzma_end(&ls);
 			return -1;
 		}
 		ls.next_out = out->data + out->len;
-		ls.avail_out = out->cap - out->len;
+		ls.avail_out = decompress_room(out);
 		ret = lzma_code(&ls, LZMA_FINISH);
-		out->len = out->cap - ls.avail_out;
+		out->len = (size_t)(ls.next_out - out->data);
 	} while (ret == LZMA_OK);
 	lzma_end(&ls);
 	if (ret != LZMA_STREAM_END)
-		return kx_error("%s: xz data is corrupt or truncated (liblzma error %d)", path,
-				(int)ret);
+		return kx_error("%s: %s", path, lzma_message(ret));
 	return 0;
+}
+
+int open_regular_file(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return kx_error("cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		kx_error("cannot stat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		kx_error("%s is a directory, not a file", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		kx_error("%s is not a regular file", path);
+		goto fail;
+	}
+	if (!st.st_size) {
+		kx_error("%s is empty", path);
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > MAX_IMAGE_SIZE) {
+		kx_error("%s is larger than %llu MiB", path, MAX_IMAGE_SIZE >> 20);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0)) {
+		kx_error("cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (size)
+		*size = (uint64_t)st.st_size;
+	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 int read_whole_file(const char *path, bool decompress, struct buf *out, bool *was_compressed)
 {
 	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
 	struct buf raw = { 0 };
-	struct stat st;
 	ssize_t n;
 	int fd, ret = 0;
 
 	if (was_compressed)
 		*was_compressed = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular_file(path, NULL);
 	if (fd < 0)
-		return kx_error("cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return kx_error("%s is a directory, not a file", path);
-	}
+		return -1;
 	for (;;) {
 		if (buf_reserve(&raw, 1 << 20)) {
 			ret = -1;

@@ -55,6 +55,12 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 void buf_free(struct buf *b);
 
 /*
+ * Open a file to load: it must be a regular, non-empty file of sane size.
+ * Returns the descriptor (size in *size if given) or -1 after a message.
+ */
+int open_regular_file(const char *path, uint64_t *size);
+
+/*
  * Read a whole file into memory. With decompress set, a gzip or xz file is
  * decompressed on the way in; *was_compressed tells which happened.
  * Errors are reported with the path named; returns 0 or -1.

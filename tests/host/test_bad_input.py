@@ -157,9 +157,20 @@ def test_conflicting_syscall_options(kx):
 
 
 def test_initrd_that_looks_like_an_elfcorehdr(kx):
-    """The kernel takes a kexec_load segment starting with \\177ELF for the
-    elfcorehdr: no other segment may start so."""
+    """On hotplug the kernel takes the last kexec_load segment starting with
+    \\177ELF for the elfcorehdr: with --hotplug no other segment may start so."""
     data = b"\x7fELF" + bzimage.initrd(MIB)[4:]
     path = kx.file("initrd-elf.img", data)
-    result = run_crash(kx, kx.machine("small-vm"), kx.kernel()[0], path, "-c")
+    result = run_crash(kx, kx.machine("small-vm"), kx.kernel()[0], path, "-c", ["--hotplug"])
     result.assert_failed_without_calls(path)
+
+
+@pytest.mark.parametrize("args", [["-p", "-c"], ["-l", "-c"], ["-p", "-s"]])
+def test_initrd_starting_with_elf_magic_without_hotplug(kx, args):
+    """Without --hotplug the kernel never looks for the ELF magic: such an
+    initrd loads like any other."""
+    data = b"\x7fELF" + bzimage.initrd(MIB)[4:]
+    path = kx.file("initrd-elf.img", data)
+    kpath, _ = kx.kernel()
+    result = kx.run(kx.machine("small-vm"), args + [kpath, "--initrd=" + path])
+    result.assert_ok()
