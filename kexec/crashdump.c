@@ -100,9 +100,11 @@ static int kernel_text(const struct sysview *sv, uint64_t *paddr, uint64_t *vadd
 	} else {
 		*vaddr = DEFAULT_TEXT_VADDR;
 		*size = last_end - code_start;
-		kx_debug("kernel text: no _text/_end in /proc/kallsyms, assuming vaddr 0x%" PRIx64
-			 "\n",
-			 *vaddr);
+		kx_warn("%s/proc/kallsyms hides _text and _end (kptr_restrict?): the kernel text "
+			"PT_LOAD gets vaddr 0x%" PRIx64
+			", wrong under KASLR; dump tools then rely on "
+			"vmcoreinfo",
+			sv->root, *vaddr);
 	}
 	return 0;
 }
@@ -120,6 +122,11 @@ int build_elfcorehdr(const struct sysview *sv, const struct range_list *ram, str
 				sv->root);
 	if (kernel_text(sv, &text_paddr, &text_vaddr, &text_size))
 		return -1;
+	if (!sv->have_page_offset)
+		kx_warn("no direct-map base from %s/proc/kcore: RAM PT_LOADs get vaddr 0x%" PRIx64
+			" + paddr, wrong under KASLR or 5-level paging; dump tools then rely on "
+			"vmcoreinfo",
+			sv->root, page_offset);
 
 	nr_phdr = sv->nr_notes + 2 + ram->n;
 	if (nr_phdr >= PN_XNUM)

@@ -89,7 +89,7 @@ void image_print(const struct image *img)
 
 		kx_debug("  segment %u %-12s mem 0x%010" PRIx64 "-0x%010" PRIx64
 			 " memsz 0x%08" PRIx64 " bufsz 0x%08" PRIx64 " %s\n",
-			 i, s->name, s->mem, s->mem + s->memsz, s->memsz, s->bufsz,
+			 i, s->name, s->mem, s->mem + s->memsz - 1, s->memsz, s->bufsz,
 			 s->digest ? "digest" : "not in digest");
 	}
 }

@@ -6,6 +6,7 @@
  * Nothing is loaded until every check has passed, so a failed load leaves
  * the image the kernel already holds in place.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -133,11 +134,18 @@ static int check_cmdline_length(const struct load_ctx *c)
 static int read_inputs(struct load_ctx *c)
 {
 	const struct load_request *req = c->req;
+	const struct bzimage *bz = &c->bz;
 
 	if (read_whole_file(req->kernel, true, &c->kernel_file, &c->kernel_compressed))
 		return -1;
 	if (bzimage_parse(req->kernel, c->kernel_file.data, c->kernel_file.len, &c->bz))
 		return -1;
+	kx_debug("kernel %s%s: boot protocol %u.%02u, xloadflags 0x%x, %srelocatable, "
+		 "kernel_alignment 0x%" PRIx64 ", init_size 0x%" PRIx64 ", payload 0x%zx bytes, "
+		 "cmdline_size %u\n",
+		 req->kernel, c->kernel_compressed ? " (decompressed)" : "", bz->version >> 8,
+		 bz->version & 0xff, bz->xloadflags, bz->relocatable ? "" : "not ",
+		 bz->kernel_alignment, bz->init_size, bz->payload_size, bz->cmdline_size);
 	if (req->initrd) {
 		int fd = open_regular_file(req->initrd, &c->initrd_size);
 
@@ -541,6 +549,19 @@ static uint64_t main_region_size(const struct load_ctx *c)
 	return r.end - r.start;
 }
 
+static void print_elfcorehdr(const struct buf *hdr)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)hdr->data;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(hdr->data + eh->e_phoff);
+	unsigned int i;
+
+	for (i = 0; kx_debug_enabled && i < eh->e_phnum; i++)
+		kx_debug("  %s paddr 0x%010" PRIx64 " size 0x%08" PRIx64 " vaddr 0x%016" PRIx64
+			 "\n",
+			 ph[i].p_type == PT_NOTE ? "PT_NOTE" : "PT_LOAD", (uint64_t)ph[i].p_paddr,
+			 (uint64_t)ph[i].p_memsz, (uint64_t)ph[i].p_vaddr);
+}
+
 /* The dump's header, built and placed; its address goes on the command line. */
 static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_memsz)
 {
@@ -566,9 +587,10 @@ static int add_elfcorehdr(struct load_ctx *c, uint64_t *hdr_addr, uint64_t *hdr_
 			      *hdr_addr, *hdr_memsz, !req->hotplug) < 0)
 		return -1;
 	kx_debug("elfcorehdr at 0x%" PRIx64 ": bufsz 0x%zx memsz 0x%" PRIx64
-		 " (size from %s), %zu CPU notes, %zu RAM ranges\n",
+		 " (size: %s), %zu CPU notes, %zu RAM ranges\n",
 		 *hdr_addr, c->elfcorehdr.len, *hdr_memsz, elfcorehdr_size_source_name(source),
 		 c->sv.nr_notes, c->ram.n);
+	print_elfcorehdr(&c->elfcorehdr);
 	kx_debug("elfcorehdr %s\n", req->hotplug
 					    ? "left out of the digest: the kernel rewrites it on "
 					      "hotplug (KEXEC_UPDATE_ELFCOREHDR)"
@@ -679,7 +701,9 @@ static int load_with_load_syscall(struct load_ctx *c)
 	if (build_image(c))
 		return -1;
 	image_print(&c->img);
-	kx_debug("kexec_load flags 0x%lx\n", flags);
+	kx_debug("kexec_load flags 0x%lx: %s%sKEXEC_ARCH_X86_64\n", flags,
+		 flags & KEXEC_ON_CRASH ? "KEXEC_ON_CRASH | " : "",
+		 flags & KEXEC_UPDATE_ELFCOREHDR ? "KEXEC_UPDATE_ELFCOREHDR | " : "");
 
 	for (i = 0; i < c->img.nr_segments; i++)
 		segs[i] = (struct kexec_segment){

@@ -180,3 +180,21 @@ def test_both_calls_failing_shows_both(kx):
                     env={"KEXEC_TEST_FILE_ERRNO": "ENOEXEC", "KEXEC_TEST_LOAD_ERRNO": "EINVAL"})
     assert result.rc != 0
     assert "kexec_file_load had failed first" in result.stderr, result.describe()
+
+
+# ---------------------------------------------------------------- guessed addresses are said
+
+def test_missing_kcore_is_warned_about(kx):
+    m = kx.machine("small-vm")
+    m.remove("proc/kcore")
+    result = kx.run(m, crash_args(kx))
+    result.assert_ok()
+    assert "proc/kcore" in result.stderr and "warning" in result.stderr
+
+
+def test_hidden_kallsyms_is_warned_about(kx):
+    m = kx.machine("small-vm")
+    m.write("proc/kallsyms", "".join("0000000000000000 T %s\n" % s for s in ("_text", "_end")))
+    result = kx.run(m, crash_args(kx))
+    result.assert_ok()
+    assert "kallsyms" in result.stderr and "warning" in result.stderr
