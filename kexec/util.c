@@ -296,10 +296,6 @@ int open_regular_file(const char *path, uint64_t *size)
 		kx_error("%s is empty", path);
 		goto fail;
 	}
-	if ((uint64_t)st.st_size > MAX_IMAGE_SIZE) {
-		kx_error("%s is larger than %llu MiB", path, MAX_IMAGE_SIZE >> 20);
-		goto fail;
-	}
 	if (fcntl(fd, F_SETFL, 0)) {
 		kx_error("cannot read %s: %s", path, strerror(errno));
 		goto fail;
@@ -316,14 +312,19 @@ int read_whole_file(const char *path, bool decompress, struct buf *out, bool *wa
 {
 	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
 	struct buf raw = { 0 };
+	uint64_t size;
 	ssize_t n;
 	int fd, ret = 0;
 
 	if (was_compressed)
 		*was_compressed = false;
-	fd = open_regular_file(path, NULL);
+	fd = open_regular_file(path, &size);
 	if (fd < 0)
 		return -1;
+	if (size > MAX_IMAGE_SIZE) {
+		close(fd);
+		return kx_error("%s is larger than %llu MiB", path, MAX_IMAGE_SIZE >> 20);
+	}
 	for (;;) {
 		if (buf_reserve(&raw, 1 << 20)) {
 			ret = -1;

@@ -55,7 +55,7 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 void buf_free(struct buf *b);
 
 /*
- * Open a file to load: it must be a regular, non-empty file of sane size.
+ * Open a file to load: it must be a regular, non-empty file.
  * Returns the descriptor (size in *size if given) or -1 after a message.
  */
 int open_regular_file(const char *path, uint64_t *size);

@@ -198,3 +198,12 @@ def test_hidden_kallsyms_is_warned_about(kx):
     result = kx.run(m, crash_args(kx))
     result.assert_ok()
     assert "kallsyms" in result.stderr and "warning" in result.stderr
+
+
+def test_large_initrd_is_not_read_for_kexec_file_load(kx, tmp_path):
+    """kexec_file_load hands the kernel a descriptor: no size limit of ours applies."""
+    path = str(tmp_path / "big-initrd")
+    with open(path, "wb") as f:
+        f.truncate((1 << 30) + 4096)  # sparse
+    result = kx.run(kx.machine("small-vm"), ["-p", "-s", "--initrd=" + path, kx.kernel()[0]])
+    result.assert_ok()
