@@ -205,5 +205,5 @@ def test_large_initrd_is_not_read_for_kexec_file_load(kx, tmp_path):
     path = str(tmp_path / "big-initrd")
     with open(path, "wb") as f:
         f.truncate((1 << 30) + 4096)  # sparse
-    result = kx.run(kx.machine("small-vm"), ["-p", "-s", "--initrd=" + path, kx.kernel()[0]])
+    result = kx.run(kx.machine("small-vm"), ["-l", "-s", "--initrd=" + path, kx.kernel()[0]])
     result.assert_ok()
