@@ -193,6 +193,18 @@ int get_elfcorehdrsz(const struct sysview *sv, const struct elfcorehdr_size_requ
 
 	if (req->hotplug && sv->elfcorehdr_size_state == SV_OK)
 		kernel_size = sv->crash_elfcorehdr_size;
+	if (req->hotplug && !req->option_set && sv->elfcorehdr_size_state == SV_MALFORMED)
+		kx_warn("%s/sys/kernel/crash_elfcorehdr_size is malformed: sizing the elfcorehdr "
+			"from the possible CPUs instead",
+			sv->root);
+	if (!req->option_set && kernel_size && kernel_size < req->built) {
+		kx_warn("%s/sys/kernel/crash_elfcorehdr_size (%" PRIu64 ") is smaller than the "
+			"elfcorehdr built now (%" PRIu64
+			" bytes): sizing it from the possible CPUs "
+			"instead",
+			sv->root, kernel_size, req->built);
+		kernel_size = 0;
+	}
 
 	if (req->option_set) {
 		size = req->option;
@@ -203,7 +215,14 @@ int get_elfcorehdrsz(const struct sysview *sv, const struct elfcorehdr_size_requ
 	} else if (req->hotplug) {
 		uint64_t phdrs = (uint64_t)get_nr_cpus(sv) + 2 + CRASH_MAX_MEMORY_RANGES;
 
+		if (sv->possible_state == SV_MALFORMED)
+			kx_warn("%s/sys/devices/system/cpu/possible is malformed: counting cpuN "
+				"directories instead",
+				sv->root);
 		size = sizeof(Elf64_Ehdr) + phdrs * sizeof(Elf64_Phdr);
+		/* A machine with more ranges than that still needs its header now. */
+		if (size < req->built)
+			size = req->built;
 		*source = ELFCOREHDR_SIZE_COMPUTED;
 	} else {
 		size = req->built;

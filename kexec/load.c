@@ -51,6 +51,7 @@ struct load_ctx {
 	unsigned char *purgatory;
 	struct image img;
 	bool syscall_made; /* the kernel saw a load, which may have dropped the old image */
+	bool image_built; /* the kexec_load image is ready */
 };
 
 static void load_ctx_free(struct load_ctx *c)
@@ -312,9 +313,12 @@ static int load_with_file_syscall(struct load_ctx *c)
 		close(ifd);
 	if (ret < 0)
 		return (int)-ret;
-	if (req->hotplug)
+	if (req->hotplug && sysview_crash_hotplug(c->p->root))
 		kx_debug("--hotplug: nothing to do with kexec_file_load; the kernel builds the "
 			 "elfcorehdr and updates it on hotplug itself\n");
+	else if (req->hotplug)
+		kx_warn("--hotplug: the running kernel has no crash hotplug support "
+			"(CONFIG_CRASH_HOTPLUG): the dump goes stale after CPU or memory hotplug");
 	if (req->elfcorehdrsz_set)
 		kx_warn("--elfcorehdrsz=%s has no effect with kexec_file_load: the kernel sizes "
 			"the elfcorehdr itself",
@@ -698,7 +702,7 @@ static int load_with_load_syscall(struct load_ctx *c)
 	unsigned int i;
 	long ret;
 
-	if (build_image(c))
+	if (!c->image_built && build_image(c))
 		return -1;
 	image_print(&c->img);
 	kx_debug("kexec_load flags 0x%lx: %s%sKEXEC_ARCH_X86_64\n", flags,
@@ -760,14 +764,21 @@ int do_load(const struct load_request *req, const struct platform *p)
 	struct load_ctx c = { .req = req, .p = p };
 	int e, file_errno = 0, ret = -1;
 
-	if ((req->hotplug || req->elfcorehdrsz_set) && !req->crash) {
-		kx_error("--hotplug and --elfcorehdrsz apply to a capture kernel (-p) only");
-		goto out;
-	}
 	if (read_inputs(&c))
 		goto out;
 	if (req->crash && check_crash_region(&c))
 		goto out;
+	/*
+	 * The kernel drops the loaded capture kernel as soon as a load begins,
+	 * even one it then refuses. With -a, build the kexec_load fallback
+	 * first, so that input only it rejects is refused before any call.
+	 */
+	if (req->crash && req->policy == SYSCALL_AUTO) {
+		kx_debug("the kexec_load fallback, built before kexec_file_load is tried:\n");
+		if (build_image(&c))
+			goto out;
+		c.image_built = true;
+	}
 
 	if (req->policy != SYSCALL_LOAD) {
 		e = load_with_file_syscall(&c);

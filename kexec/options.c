@@ -91,8 +91,11 @@ void print_usage(void)
 	      "      --elfcorehdrsz=SIZE memory reserved for the elfcorehdr (K/M/G suffix);\n"
 	      "                          default with --hotplug: the kernel's\n"
 	      "                          /sys/kernel/crash_elfcorehdr_size\n"
+	      "\n"
+	      "Purgatory and placement (any load with kexec_load):\n"
 	      "      --console-serial    purgatory reports on the serial port\n"
 	      "      --serial=PORT       that port: ttyS0..ttyS3 or an I/O address (0x3f8)\n"
+	      "      --serial-baud=N, --console-vga  accepted for compatibility, ignored\n"
 	      "      --mem-min=ADDR      place no segment below ADDR\n"
 	      "      --mem-max=ADDR      place no segment above ADDR\n"
 	      "\n"
@@ -293,6 +296,8 @@ int parse_options(int argc, char **argv, struct load_request *req)
 		return kx_error("nothing to do: give an action (-p, -l, -u, -e, -S) and a kernel "
 				"(try --help)");
 	}
+	if ((req->hotplug || req->elfcorehdrsz_set) && !req->crash)
+		return kx_error("--hotplug and --elfcorehdrsz apply to a capture kernel (-p) only");
 	/* The top of the address space is no limit at all. */
 	if (req->mem_max == UINT64_MAX)
 		req->mem_max = 0;

@@ -596,6 +596,12 @@ int sysview_kexec_loaded(const char *root, bool crash)
 	return v ? 1 : 0;
 }
 
+bool sysview_crash_hotplug(const char *root)
+{
+	return exists(root, "/sys/kernel/crash_elfcorehdr_size") ||
+	       exists(root, "/sys/devices/system/cpu/crash_hotplug");
+}
+
 int sysview_kexec_load_disabled(const char *root)
 {
 	uint64_t v;

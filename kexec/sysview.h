@@ -102,6 +102,8 @@ void sysview_free(struct sysview *sv);
  * a flag that was read, -1 when it could not be read.
  */
 int sysview_kexec_loaded(const char *root, bool crash);
+/* Whether the running kernel can rewrite a capture kernel's elfcorehdr (6.6+). */
+bool sysview_crash_hotplug(const char *root);
 /* /proc/sys/kernel/kexec_load_disabled: 1, 0, or -1 when unreadable. */
 int sysview_kexec_load_disabled(const char *root);
 /* The active lockdown mode ("none", "integrity", "confidentiality") or "". */

@@ -97,8 +97,6 @@ int parse_size(const char *s, uint64_t *out)
 		end++;
 		break;
 	}
-	if (*end == 'B' || *end == 'b')
-		end++;
 	if (*end)
 		return -1;
 	if (shift && v > (UINT64_MAX >> shift))

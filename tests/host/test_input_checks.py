@@ -207,3 +207,52 @@ def test_large_initrd_is_not_read_for_kexec_file_load(kx, tmp_path):
         f.truncate((1 << 30) + 4096)  # sparse
     result = kx.run(kx.machine("small-vm"), ["-l", "-s", "--initrd=" + path, kx.kernel()[0]])
     result.assert_ok()
+
+
+# ---------------------------------------------------------------- second review
+
+@pytest.mark.parametrize("extra,names", [(["--hotplug"], ["elfcorehdr"]),
+                                         (["--elfcorehdrsz=1G"], ["--elfcorehdrsz=1G"])])
+def test_auto_refuses_what_the_fallback_would_before_any_call(kx, extra, names):
+    """The kernel drops the loaded capture kernel when a load begins: with -a a
+    fallback that would be refused must be refused before kexec_file_load."""
+    m = kx.machine("small-vm")
+    m.drop_crash_hotplug()
+    m.write("sys/kernel/kexec_crash_loaded", "1\n")
+    kpath, _ = kx.kernel()
+    result = kx.run(m, ["-p"] + extra + [kpath], env={"KEXEC_TEST_FILE_ERRNO": "ENOEXEC"})
+    result.assert_failed_without_calls(*names)
+    assert m.loaded(crash=True) == 1
+
+
+def test_kernel_figure_below_the_built_header(kx):
+    """A crash_elfcorehdr_size smaller than the header built now must not give
+    a segment with memsz < bufsz (the kernel would refuse it)."""
+    def shrink(machine):
+        machine.write("sys/kernel/crash_elfcorehdr_size", "4096\n")
+
+    result, load = kx.crash_load("large-server", extra=["--hotplug"], prepare=shrink)
+    load = need_load(result, load)
+    seg = load.elfcorehdr_segment
+    assert seg.bufsz <= seg.memsz
+    assert "smaller than the elfcorehdr built now" in result.stderr
+
+
+def test_file_load_hotplug_without_kernel_support_warns(kx):
+    m = kx.machine("small-vm")
+    m.drop_crash_hotplug()
+    result = kx.run(m, ["-p", "-s", "--hotplug", kx.kernel()[0]])
+    result.assert_ok()
+    assert "no crash hotplug support" in result.stderr
+
+
+def test_hotplug_options_without_p_are_usage_errors(kx):
+    result = kx.run(kx.machine("small-vm"), ["-l", "--elfcorehdrsz=1M", kx.kernel()[0]])
+    result.assert_failed_without_calls("--elfcorehdrsz")
+    assert result.rc == 2
+
+
+@pytest.mark.parametrize("arg", ["2MB", "1kb", "4096B"])
+def test_byte_suffix_is_not_a_size(kx, arg):
+    result = kx.run(kx.machine("small-vm"), crash_args(kx, "--hotplug", "--elfcorehdrsz=" + arg))
+    result.assert_failed_without_calls("--elfcorehdrsz=" + arg)

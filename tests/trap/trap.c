@@ -227,9 +227,14 @@ static long trap_kexec_load(unsigned long entry, unsigned long nr_segments,
 
 	if (nr_segments && !segments)
 		err = EFAULT;
-	for (i = 0; i < nr_segments && segments; i++)
+	for (i = 0; i < nr_segments && segments; i++) {
 		if (segments[i].bufsz && !segments[i].buf)
 			err = EFAULT;
+		/* The kernel's segment checks: page-aligned, bufsz within memsz. */
+		if (segments[i].bufsz > segments[i].memsz ||
+		    ((unsigned long)segments[i].mem | segments[i].memsz) & 0xfff)
+			err = err ? err : EINVAL;
+	}
 
 	if (nr_segments && segments) {
 		f = record_open("segments", "w");
@@ -249,7 +254,8 @@ static long trap_kexec_load(unsigned long entry, unsigned long nr_segments,
 	record_call(err, "kexec_load entry=0x%lx nr_segments=%lu flags=0x%lx", entry, nr_segments,
 		    flags);
 	/* The kernel frees the old capture kernel before it loads a new one. */
-	if (err && (flags & KEXEC_ON_CRASH) && nr_segments && err != EPERM && err != EBUSY)
+	if (err && (flags & KEXEC_ON_CRASH) && nr_segments && err != EPERM && err != EBUSY &&
+	    err != ENOSYS)
 		set_loaded("kexec_crash_loaded", 0);
 	if (err)
 		return -err;
@@ -329,7 +335,7 @@ static long trap_kexec_file_load(int kernel_fd, int initrd_fd, unsigned long cmd
 		    "kexec_file_load kernel=%s initrd=%s cmdline_len=%lu flags=0x%lx cmdline=%.*s",
 		    kernel, initrd, cmdline_len, flags, (int)shown, shown ? cmdline : "");
 	if (err && (flags & KEXEC_FILE_ON_CRASH) && !(flags & KEXEC_FILE_UNLOAD) && err != EPERM &&
-	    err != EBUSY && err != EBADF)
+	    err != EBUSY && err != EBADF && err != ENOSYS)
 		set_loaded("kexec_crash_loaded", 0);
 	if (err)
 		return -err;
