@@ -183,7 +183,7 @@ def helper(tmp_path):
 
 
 def run_helper(helper, d, load_time="0.5", flock=True, events=1, gap=0.0, state="loaded",
-               timeout=30):
+               timeout=30, conf_text=None):
     """Run the helper once per event (gap seconds apart, the hardware changing at
     each), as udev would in parallel workers; return the stub's load log and the
     helpers' exit statuses and output."""
@@ -193,13 +193,13 @@ def run_helper(helper, d, load_time="0.5", flock=True, events=1, gap=0.0, state=
     (d / "state").write_text(state + "\n")
     (d / "generation").write_text("0\n")
     conf = d / "kdump.conf"
-    conf.write_text(kdump.guest_kdump_conf("-c"))
+    conf.write_text(kdump.guest_kdump_conf("-c") if conf_text is None else conf_text)
     path = "/usr/bin:/bin"
     if not flock:
         # The tools the helper needs, without flock(1), as in a busybox system.
         bindir = d / "bin"
         bindir.mkdir(exist_ok=True)
-        for tool in ("sh", "touch", "rm", "ln", "readlink", "cat", "sleep"):
+        for tool in ("sh", "touch", "rm", "ln", "readlink", "cat", "sleep", "grep"):
             src = shutil.which(tool)
             if src:
                 os.symlink(src, bindir / tool)
@@ -227,6 +227,25 @@ def test_helper_reloads_once(helper, tmp_path, flock):
     assert [rc for _, rc in out] == [0], out
     assert loads[0] == "gen=1 args=-c -p --initrd=%s --append=%s %s" % (
         kdump.GUEST_INITRD, kdump.CAPTURE_APPEND, kdump.GUEST_KERNEL), out
+
+
+def test_helper_with_the_shipped_conf_does_nothing(helper, tmp_path):
+    """kdump/kdump.conf as installed is all comments: no reload, exit 0."""
+    with open(os.path.join(kdump.TOP, "kdump", "kdump.conf")) as f:
+        shipped = f.read()
+    loads, out = run_helper(helper, tmp_path, conf_text=shipped)
+    assert loads == [], out
+    assert [rc for _, rc in out] == [0], out
+
+
+def test_helper_drops_hotplug_from_its_arguments(helper, tmp_path):
+    """The rule runs the helper only when the kernel cannot update the
+    elfcorehdr, where a --hotplug load is refused: the reload goes without it."""
+    conf = kdump.guest_kdump_conf("-c").replace("KDUMP_KEXEC_ARGS=-c",
+                                                "KDUMP_KEXEC_ARGS='-c --hotplug'")
+    assert "--hotplug" in conf
+    loads, out = run_helper(helper, tmp_path, conf_text=conf)
+    assert len(loads) == 1 and "--hotplug" not in loads[0], (loads, out)
 
 
 def test_helper_nothing_loaded(helper, tmp_path):
