@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "image.h"
@@ -54,6 +55,18 @@ int image_add_segment(struct image *img, const char *name, const void *buf, uint
 		.digest = digest,
 	};
 	return (int)img->nr_segments++;
+}
+
+static int cmp_segment(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+
+	return x->mem < y->mem ? -1 : x->mem > y->mem;
+}
+
+void image_sort(struct image *img)
+{
+	qsort(img->seg, img->nr_segments, sizeof(img->seg[0]), cmp_segment);
 }
 
 int image_digest(const struct image *img, struct purgatory_params *params)

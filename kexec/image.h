@@ -38,6 +38,9 @@ int image_place(struct image *img, uint64_t memsz, uint64_t align, uint64_t min,
 int image_add_segment(struct image *img, const char *name, const void *buf, uint64_t bufsz,
 		      uint64_t mem, uint64_t memsz, bool digest);
 
+/* Order the segments by address; segments never overlap, so the order is total. */
+void image_sort(struct image *img);
+
 /*
  * Fill purgatory's parameter block in the copy at params and compute the
  * digest over every segment marked for it.

@@ -161,44 +161,9 @@ static int read_inputs(struct load_ctx *c)
 
 static const char *errno_name(int e)
 {
-	switch (e) {
-	case EPERM:
-		return "EPERM";
-	case ENOSYS:
-		return "ENOSYS";
-	case EINVAL:
-		return "EINVAL";
-	case ENOEXEC:
-		return "ENOEXEC";
-	case EBUSY:
-		return "EBUSY";
-	case ENOMEM:
-		return "ENOMEM";
-	case EKEYREJECTED:
-		return "EKEYREJECTED";
-	case EBADMSG:
-		return "EBADMSG";
-	case ENOKEY:
-		return "ENOKEY";
-	case ENODATA:
-		return "ENODATA";
-	case EADDRNOTAVAIL:
-		return "EADDRNOTAVAIL";
-	case EFAULT:
-		return "EFAULT";
-	case EIO:
-		return "EIO";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	case EBADF:
-		return "EBADF";
-	case EKEYEXPIRED:
-		return "EKEYEXPIRED";
-	case EKEYREVOKED:
-		return "EKEYREVOKED";
-	default:
-		return "unnamed errno";
-	}
+	const char *name = strerrorname_np(e);
+
+	return name ? name : "unnamed errno";
 }
 
 static bool is_signature_error(int e)
@@ -484,7 +449,7 @@ static int add_purgatory(struct load_ctx *c, uint64_t kernel_entry, uint64_t bp_
  */
 static int finish_image(const struct load_ctx *c, struct image *img)
 {
-	unsigned int i, j;
+	unsigned int i;
 
 	for (i = 0; c->req->crash && c->req->hotplug && i < img->nr_segments; i++) {
 		const struct segment *s = &img->seg[i];
@@ -497,13 +462,7 @@ static int finish_image(const struct load_ctx *c, struct image *img)
 				strcmp(s->name, "initrd") ? "" : c->req->initrd);
 	}
 
-	for (i = 1; i < img->nr_segments; i++)
-		for (j = i; j > 0 && img->seg[j - 1].mem > img->seg[j].mem; j--) {
-			struct segment t = img->seg[j];
-
-			img->seg[j] = img->seg[j - 1];
-			img->seg[j - 1] = t;
-		}
+	image_sort(img);
 	return 0;
 }
 

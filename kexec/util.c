@@ -185,6 +185,15 @@ static size_t decompress_room(const struct buf *out)
 	return room < left ? room : left;
 }
 
+/* Grow out for the next chunk of output, or say the image is too big. */
+static int decompress_more(const char *path, struct buf *out)
+{
+	if (out->len > MAX_DECOMPRESSED_SIZE)
+		return kx_error("%s: decompresses to more than %llu MiB; not a kernel image", path,
+				MAX_DECOMPRESSED_SIZE >> 20);
+	return buf_reserve(out, 1 << 20);
+}
+
 static int gunzip(const char *path, const struct buf *in, struct buf *out)
 {
 	z_stream zs;
@@ -196,13 +205,7 @@ static int gunzip(const char *path, const struct buf *in, struct buf *out)
 	zs.next_in = in->data;
 	zs.avail_in = (uInt)in->len;
 	do {
-		if (out->len > MAX_DECOMPRESSED_SIZE) {
-			inflateEnd(&zs);
-			return kx_error(
-				"%s: decompresses to more than %llu MiB; not a kernel image", path,
-				MAX_DECOMPRESSED_SIZE >> 20);
-		}
-		if (buf_reserve(out, 1 << 20)) {
+		if (decompress_more(path, out)) {
 			inflateEnd(&zs);
 			return -1;
 		}
@@ -248,13 +251,7 @@ static int unxz(const char *path, const struct buf *in, struct buf *out)
 	ls.next_in = in->data;
 	ls.avail_in = in->len;
 	do {
-		if (out->len > MAX_DECOMPRESSED_SIZE) {
-			lzma_end(&ls);
-			return kx_error(
-				"%s: decompresses to more than %llu MiB; not a kernel image", path,
-				MAX_DECOMPRESSED_SIZE >> 20);
-		}
-		if (buf_reserve(out, 1 << 20)) {
+		if (decompress_more(path, out)) {
 			lzma_end(&ls);
 			return -1;
 		}

@@ -367,18 +367,27 @@ static bool printed(const struct uart *u, const char *text)
 	return strstr(u->out, text) != NULL;
 }
 
+/* A fresh guest with purgatory at base and the test ranges in params. */
+static int start_scenario(struct vm *vm, uint64_t base, const char *scenario, bool serial,
+			  struct purgatory_params *params)
+{
+	base_params(params, serial);
+	if (prepare(vm, base)) {
+		fail(scenario, "cannot set up the guest");
+		return -1;
+	}
+	fill_ranges(vm, params);
+	return 0;
+}
+
 static void scenario_match(struct vm *vm, uint64_t base, bool serial)
 {
 	const char *scenario = serial ? "match, serial" : "match, quiet";
 	struct purgatory_params params;
 	struct uart u = { 0 };
 
-	base_params(&params, serial);
-	if (prepare(vm, base)) {
-		fail(scenario, "cannot set up the guest");
+	if (start_scenario(vm, base, scenario, serial, &params))
 		return;
-	}
-	fill_ranges(vm, &params);
 	put_params(vm, base, &params);
 
 	switch (run_guest(vm, &u, scenario)) {
@@ -411,12 +420,8 @@ static void scenario_mismatch(struct vm *vm, uint64_t base)
 	struct purgatory_params params;
 	struct uart u = { 0 };
 
-	base_params(&params, true);
-	if (prepare(vm, base)) {
-		fail(scenario, "cannot set up the guest");
+	if (start_scenario(vm, base, scenario, true, &params))
 		return;
-	}
-	fill_ranges(vm, &params);
 	put_params(vm, base, &params);
 	/* One bit deep inside the first range, where only the digest can notice. */
 	vm->mem[test_ranges[0].start + 0x1234] ^= 0x10;
@@ -437,12 +442,8 @@ static void scenario_bad_params(struct vm *vm, uint64_t base, bool bad_magic)
 	struct purgatory_params params;
 	struct uart u = { 0 };
 
-	base_params(&params, true);
-	if (prepare(vm, base)) {
-		fail(scenario, "cannot set up the guest");
+	if (start_scenario(vm, base, scenario, true, &params))
 		return;
-	}
-	fill_ranges(vm, &params);
 	if (bad_magic)
 		params.magic = 0;
 	else
